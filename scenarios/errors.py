@@ -1,0 +1,36 @@
+"""The errors a user can act on, each with its documented exit code.
+
+Exit codes: 0 ok, 1 the run failed, 2 bad input (scenario, arguments), 3 model server
+unreachable or model missing.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_RUN_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_MODEL_SERVER = 3
+
+
+class LabError(Exception):
+    """Base of every error the CLI turns into one line and an exit code."""
+
+    exit_code = EXIT_RUN_FAILED
+
+
+class ScenarioError(LabError):
+    """The scenario (or a CLI argument about it) is wrong: the user must edit it."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class ModelServerError(LabError):
+    """The model server cannot be reached or lacks the model: the message says the fix."""
+
+    exit_code = EXIT_MODEL_SERVER
+
+
+class RunFailedError(LabError):
+    """The run started but failed; its trace is on disk."""
+
+    exit_code = EXIT_RUN_FAILED

@@ -1,0 +1,157 @@
+"""Load a scenario YAML file into a `Scenario`, with errors that name file, line and field.
+
+ruamel.yaml keeps the line of every key and list item, so a pydantic error location such as
+`("agents", 1, "model")` becomes `research_team.yaml:14: agents[1].model: ...`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from scenarios.errors import ScenarioError
+from scenarios.spec import Loc, Problem, Scenario
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with the text it came from (traces carry the text)."""
+
+    scenario: Scenario
+    path: Path
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        """The hash of the scenario text, to tell two versions of a file apart."""
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def load_file(path: str | Path) -> LoadedScenario:
+    """Read, parse and validate a scenario file; raise ScenarioError with every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
+    return LoadedScenario(load_text(text, source=path.name), path, text)
+
+
+def load_text(text: str, source: str = "<scenario>") -> Scenario:
+    """Parse and validate scenario YAML text; `source` names it in error messages."""
+    data = _parse_yaml(text, source)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_format_problems(source, data, _pydantic_problems(exc))) from None
+    from graphs.validate import validate  # the compiler's checks: references, cycles, reach
+
+    problems = validate(scenario)
+    if problems:
+        raise ScenarioError(_format_problems(source, data, problems))
+    return scenario
+
+
+def _parse_yaml(text: str, source: str) -> CommentedMap:
+    try:
+        data = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise ScenarioError(f"{source}:{line}: YAML syntax: {exc.problem}") from None
+    if not isinstance(data, CommentedMap):
+        raise ScenarioError(f"{source}:1: a scenario is a YAML mapping (name, models, agents...)")
+    return data
+
+
+def _pydantic_problems(exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(part for part in error["loc"] if not _is_pydantic_tag(part))
+        problems.append(Problem(loc, _pydantic_message(error, loc)))
+    return problems
+
+
+def _is_pydantic_tag(part: str | int) -> bool:
+    """Pydantic adds tags like 'function-before[...]' to locations; they are not YAML keys."""
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool"})
+
+
+def _pydantic_message(error: Any, loc: Loc) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(loc[:-1])
+        return f"unknown field {loc[-1]!r} (allowed: {', '.join(allowed)})"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "string_pattern_mismatch":
+        return f"{error['input']!r} is not a valid name (lowercase letters, digits, _)"
+    return msg.removeprefix("Value error, ")
+
+
+def _allowed_fields(loc: Loc) -> list[str]:
+    model: Any = Scenario
+    for part in loc:
+        model = _step_into(model, part)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _step_into(annotation: Any, part: str | int) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return field.annotation if field else None
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple) and args:
+        return args[0]
+    if origin is dict and len(args) == 2:
+        return args[1]
+    if origin in (typing.Union, types.UnionType) and args:
+        return _step_into(args[0], part)
+    return None
+
+
+def _format_problems(source: str, data: CommentedMap, problems: list[Problem]) -> str:
+    return "\n".join(
+        f"{source}:{line_of(data, p.loc)}: {format_loc(p.loc)}: {p.message}" for p in problems
+    )
+
+
+def format_loc(loc: Loc) -> str:
+    """`("agents", 1, "model")` → `agents[1].model`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def line_of(data: Any, loc: Loc) -> int:
+    """The 1-based line of the deepest node of `loc` that exists in the parsed YAML."""
+    line = 0
+    node = data
+    for part in loc:
+        found = _position(node, part)
+        if found is None:
+            break
+        line, node = found
+    return line + 1
+
+
+def _position(node: Any, part: str | int) -> tuple[int, Any] | None:
+    if isinstance(node, CommentedMap) and part in node:
+        return node.lc.key(part)[0], node[part]
+    if isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+        return node.lc.item(part)[0], node[part]
+    return None
