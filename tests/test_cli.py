@@ -1,0 +1,104 @@
+"""The `python -m scenarios` commands, called through `main(argv)`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scenarios.cli import SCHEMA_FILE, main, shipped_scenarios
+
+BROKEN = """\
+name: broken
+models:
+  default: {model: smollm2:135m}
+  fast: {model: smollm2:135m}
+agents:
+  - name: planner
+    role: Planner
+    model: default
+  - name: writer
+    role: Writer
+    model: big
+tasks:
+  - {name: plan, agent: planner, description: Plan.}
+  - {name: write, agent: writer, description: Write.}
+"""
+
+
+def test_validate_accepts_every_shipped_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped scenario files validate: exit 0 and an ok line each."""
+    files = [str(p) for p in shipped_scenarios()]
+    assert files and main(["validate", *files]) == 0
+    assert capsys.readouterr().out.count(": ok") == len(files)
+
+
+def test_validate_names_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken file: exit 2 and `file:line: field: message` saying what is allowed."""
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "broken.yaml:11: agents[1].model: unknown model profile 'big' (known: default, fast)" in err
+    )
+    assert "Traceback" not in err
+
+
+def test_validate_missing_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A path that does not exist is bad input, said in one line."""
+    assert main(["validate", "no/such.yaml"]) == 2
+    assert capsys.readouterr().err.strip() == "error: no/such.yaml: no such scenario file"
+
+
+def test_graph_prints_mermaid_naming_the_agents(capsys: pytest.CaptureFixture[str]) -> None:
+    """`graph` on research_team prints a Mermaid graph that names planner, writer and editor."""
+    assert main(["graph", "scenarios/research_team.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert out.lstrip().startswith(("graph", "---", "%%"))
+    assert all(agent in out for agent in ("planner", "writer", "editor"))
+
+
+def test_shipped_schema_is_current(capsys: pytest.CaptureFixture[str]) -> None:
+    """scenario.schema.json equals what `schema` generates from the spec models."""
+    assert main(["schema"]) == 0
+    generated = capsys.readouterr().out
+    assert json.loads(generated) == json.loads(SCHEMA_FILE.read_text())
+    assert "team" in json.loads(generated)["properties"]
+
+
+def test_schema_writes_a_file(tmp_path: Path) -> None:
+    """`schema -o FILE` writes the JSON Schema to the file."""
+    target = tmp_path / "s.json"
+    assert main(["schema", "-o", str(target)]) == 0
+    assert json.loads(target.read_text())["title"] == "Multi-agent scenario"
+
+
+def test_shipped_scenarios_carry_the_schema_header() -> None:
+    """Each shipped YAML starts with the yaml-language-server $schema line for editors."""
+    for path in shipped_scenarios():
+        first = path.read_text().splitlines()[0]
+        assert first == "# yaml-language-server: $schema=./scenario.schema.json", path
+
+
+def test_list_shows_the_research_team(capsys: pytest.CaptureFixture[str]) -> None:
+    """`list` names each shipped scenario with its topology."""
+    assert main(["list"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("research_team"))
+    assert "sequential" in line
+
+
+def test_usage_errors_are_exit_2_and_help_is_0(capsys: pytest.CaptureFixture[str]) -> None:
+    """Argparse misuse returns 2, --help returns 0, neither raises SystemExit."""
+    assert main(["frobnicate"]) == 2
+    assert main(["--help"]) == 0
+    assert main(["run", "x.yaml", "--backend", "gpu"]) == 2
+
+
+def test_bad_model_override_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """--model for a profile the scenario lacks: exit 2 naming the known profiles."""
+    assert main(["run", "scenarios/research_team.yaml", "--model", "big=llama3.1:8b"]) == 2
+    assert "unknown model profile 'big' (known: default)" in capsys.readouterr().err
