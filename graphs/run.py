@@ -1,0 +1,76 @@
+"""Run a compiled team and write its turns, routing and warnings to the trace.
+
+The graph is streamed with LangGraph's `updates` mode (each node's state update carries
+the trace events it caused, in order) and `custom` mode (each node announces a turn
+before it calls the model). Turn numbers are given here, in the order turns complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+
+from graphs.state import AGENT_STARTED, Event
+from scenarios.spec import Scenario
+from traces.recorder import TraceRecorder
+
+STREAM_MODES = ["updates", "custom"]
+
+
+class _Emitter:
+    """Writes node events to the recorder, numbering agent turns 1, 2, ... over the run."""
+
+    def __init__(self, recorder: TraceRecorder) -> None:
+        self.recorder = recorder
+        self.turn = 0
+        self.final = ""
+
+    def custom(self, chunk: Any) -> None:
+        """A node's announcement: an agent's turn (or routing call) begins."""
+        if isinstance(chunk, dict) and chunk.get("kind") == AGENT_STARTED:
+            fields = {k: v for k, v in chunk.items() if k != "kind"}
+            self.recorder.signal(AGENT_STARTED, **fields)
+
+    def updates(self, chunk: Any) -> None:
+        """The state updates of nodes that finished: write their events, keep the output."""
+        if not isinstance(chunk, dict):
+            return
+        for update in chunk.values():
+            if isinstance(update, dict):
+                for event in update.get("trace_events", []):
+                    self.event(event)
+                self.final = update.get("final_output", self.final)
+
+    def event(self, event: Event) -> None:
+        """Write one event; an agent message gets the next turn number."""
+        fields = dict(event)
+        kind = fields.pop("kind")
+        if kind == "agent_message":
+            self.turn += 1
+            fields = {
+                "agent": fields.pop("agent"),
+                "role": "assistant",
+                "content": fields.pop("content"),
+                "turn": self.turn,
+                **fields,
+            }
+        self.recorder.emit(kind, **fields)
+
+
+def stream_run(
+    graph: CompiledStateGraph,
+    scenario: Scenario,
+    inputs: dict[str, str],
+    recorder: TraceRecorder,
+) -> str:
+    """Run the team to its end, tracing as it goes; return the final output.
+
+    `scenario` and `inputs` are those the graph was compiled with (the prompts already
+    carry the inputs). Exceptions from the models propagate.
+    """
+    emitter = _Emitter(recorder)
+    start = {"turns_taken": 0, "final_output": ""}
+    for mode, chunk in graph.stream(start, stream_mode=STREAM_MODES):
+        getattr(emitter, mode)(chunk)
+    return emitter.final

@@ -1,0 +1,77 @@
+"""Sequential topology: the tasks run one after another in dependency order.
+
+Each task is a node (named after the task); its prompt carries the outputs of the tasks in
+its `context`. The final output is the last task's output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+
+from graphs.order import known_context, topological_order
+from graphs.prompting import system_prompt, task_prompt
+from graphs.state import Build, Event, TeamState, agent_turn, max_turns_warning, out_of_turns, route
+from scenarios.spec import TaskSpec
+
+
+def build(b: Build) -> StateGraph:
+    """The sequential graph: START -> first task -> ... -> last task -> END.
+
+    Where `team.max_turns` is smaller than the number of tasks, each hand-off may also end
+    the run, so those edges are conditional.
+    """
+    graph = StateGraph(TeamState)
+    order = topological_order(b.scenario.tasks)
+    can_stop_early = b.scenario.team.max_turns < len(order)  # one turn per task
+    for i, task in enumerate(order):
+        nxt = order[i + 1] if i + 1 < len(order) else None
+        graph.add_node(task.name, task_node(b, task, nxt), metadata={"agent": task.agent})
+        if nxt is not None and can_stop_early:
+            graph.add_conditional_edges(task.name, _next_node, [nxt.name, END])
+        else:
+            graph.add_edge(task.name, nxt.name if nxt else END)
+    graph.add_edge(START, order[0].name)
+    return graph
+
+
+def _next_node(state: TeamState) -> str:
+    return state["next_node"]
+
+
+def task_node(b: Build, task: TaskSpec, nxt: TaskSpec | None) -> Callable[[TeamState], dict]:
+    """A node that runs one task with its agent, then hands off to `nxt` (or ends)."""
+    model = b.model(task.agent)
+    system = system_prompt(b.scenario.agent(task.agent), b.inputs)
+    deps = known_context(b.scenario.tasks, task)
+
+    def run(state: TeamState) -> dict:
+        outputs = state.get("task_outputs", {})
+        prompt = task_prompt(task, b.inputs, {d: outputs[d] for d in deps})
+        messages = [SystemMessage(system), HumanMessage(prompt)]
+        text, message = agent_turn(model, messages, task.agent, task.name)
+        target, events = hand_off(b, state, task, nxt)
+        return {
+            "task_outputs": {task.name: text},
+            "turns_taken": 1,
+            "final_output": text,
+            "trace_events": [message, *events],
+            "next_node": target,
+        }
+
+    return run
+
+
+def hand_off(
+    b: Build, state: TeamState, task: TaskSpec, nxt: TaskSpec | None
+) -> tuple[str, list[Event]]:
+    """Where the run goes after `task`: the next task, or END (done, or out of turns)."""
+    if nxt is None:
+        return END, [route(task.agent, END, f"last task {task.name!r} done")]
+    if out_of_turns(state, b.scenario, taken=1):
+        warning = max_turns_warning(b.scenario, f"task {nxt.name!r}")
+        return END, [warning, route(task.agent, END, "team.max_turns reached")]
+    reason = f"task {task.name!r} done; task {nxt.name!r} is next"
+    return nxt.name, [route(task.agent, nxt.agent, reason, task=nxt.name)]
