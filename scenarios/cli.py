@@ -10,11 +10,13 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from scenarios.compare_cmd import add_bench_models_parser, add_compare_parser
 from scenarios.errors import EXIT_BAD_INPUT, EXIT_OK, LabError, ScenarioError
 
 if TYPE_CHECKING:
@@ -71,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
     doctor = _add(sub, "doctor", "check the model servers a scenario needs", cmd_doctor)
     doctor.add_argument("file", nargs="?", type=Path, help="a scenario file (optional)")
+    add_compare_parser(sub)
+    add_bench_models_parser(sub)
     return parser
 
 
@@ -97,7 +101,11 @@ def _add(
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options every run command takes (`run`, `python -m scenarios.research_team`)."""
-    parser.add_argument("--framework", default="langgraph", help="langgraph (default)")
+    parser.add_argument(
+        "--framework",
+        default="langgraph",
+        help="langgraph (default), crewai, autogen, or all (each in turn, then a compare table)",
+    )
     parser.add_argument(
         "--input",
         "-i",
@@ -145,27 +153,73 @@ def cmd_run(args: argparse.Namespace) -> int:
 def execute_run(
     loaded: LoadedScenario, args: argparse.Namespace, inputs: dict[str, str] | None = None
 ) -> int:
-    """Run a loaded scenario with the parsed run options; print the output and the trace."""
+    """Run a loaded scenario on one framework, or on each with `--framework all`."""
+    from agents.registry import FRAMEWORKS
+
+    frameworks = list(FRAMEWORKS) if args.framework == "all" else [args.framework]
+    console = Console(stderr=True, quiet=args.quiet)
+    if len(frameworks) == 1:
+        return _run_one(loaded, args, frameworks[0], inputs, console).exit_code
+    outcomes = [_run_one(loaded, args, fw, inputs, console, keep_going=True) for fw in frameworks]
+    return _summarize(outcomes, console)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    framework: str
+    exit_code: int
+    trace: Path | None = None
+    error: str | None = None
+
+
+def _run_one(
+    loaded: LoadedScenario,
+    args: argparse.Namespace,
+    framework: str,
+    inputs: dict[str, str] | None,
+    console: Console,
+    keep_going: bool = False,
+) -> _Outcome:
+    """One run; with `keep_going`, a LabError is reported and returned instead of raised."""
     from agents.harness import RunOptions, run_scenario
     from traces.console import LiveConsole
 
     options = RunOptions(
-        framework=args.framework,
+        framework=framework,
         inputs={**parse_pairs(args.input, "--input"), **(inputs or {})},
         backend=args.backend,
         model_overrides=parse_pairs(args.model, "--model"),
         runs_dir=args.runs_dir,
     )
-    console = Console(stderr=True, quiet=args.quiet)
     live = LiveConsole(console, [a.name for a in loaded.scenario.agents])
+    if keep_going:
+        console.rule(f"[bold]{framework}")
     try:
         result = run_scenario(loaded, options, say=console.print, listeners=(live,))
+    except LabError as exc:
+        if not keep_going:
+            raise
+        _error(f"{framework}: {exc}")
+        return _Outcome(framework, exc.exit_code, exc.trace_path, str(exc))
     finally:
         live.close()
-    console.rule("final output")
+    console.rule(f"final output ({framework})" if keep_going else "final output")
     print(result.final_output)
     console.print(f"[dim]trace: {result.trace_path}[/]")
-    return EXIT_OK
+    return _Outcome(framework, EXIT_OK, result.trace_path)
+
+
+def _summarize(outcomes: list[_Outcome], console: Console) -> int:
+    """Print the compare table of the runs made; the worst exit code of them."""
+    from scenarios.compare_cmd import print_compare
+
+    traces = [o.trace for o in outcomes if o.trace is not None]
+    if traces:
+        print_compare(traces, console)
+    for outcome in outcomes:
+        if outcome.error:
+            console.print(f"[yellow]{outcome.framework}[/]: {outcome.error}")
+    return max(o.exit_code for o in outcomes)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -6,6 +6,8 @@ unreachable or model missing.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -16,6 +18,7 @@ class LabError(Exception):
     """Base of every error the CLI turns into one line and an exit code."""
 
     exit_code = EXIT_RUN_FAILED
+    trace_path: Path | None = None  # set once a run has written a trace
 
 
 class ScenarioError(LabError):
