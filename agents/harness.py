@@ -56,6 +56,10 @@ class RunOptions:
     backend: str = "auto"
     model_overrides: dict[str, str] = field(default_factory=dict)
     runs_dir: Path = Path("runs")
+    # Replay: called as select_backend(choice, host, wanted) is, to hand the run a ready
+    # upstream; `replay_of` goes into run_started (the trace replayed, the fork point).
+    backend_factory: Callable[[str, str, list[tuple[str, str]]], Any] | None = None
+    replay_of: dict[str, Any] | None = None
 
 
 Say = Callable[[str], None]
@@ -106,7 +110,9 @@ def _run(
     _emit_started(recorder, loaded, scenario, values, options)
     try:
         with ExitStack() as stack:
-            models, backends = _start_models(scenario, recorder.run_id, options.backend, stack)
+            models, backends = _start_models(
+                scenario, recorder.run_id, options.backend, stack, options.backend_factory
+            )
             recorder.emit(BACKEND_SELECTED, backends=backends)
             for line in {b["note"] for b in backends}:
                 say(line)
@@ -117,13 +123,16 @@ def _run(
     except LabError as exc:
         _record_error(recorder, exc)
         _finish(recorder, STATUS_FAILED, "", started, error=str(exc))
+        exc.trace_path = recorder.path
         raise
     except Exception as exc:
         _record_error(recorder, exc)
         _finish(recorder, STATUS_FAILED, "", started, error=f"{type(exc).__name__}: {exc}")
-        raise RunFailedError(
+        failed = RunFailedError(
             f"run failed: {type(exc).__name__}: {_first_line(exc)} (trace: {recorder.path})"
-        ) from exc
+        )
+        failed.trace_path = recorder.path
+        raise failed from exc
     _finish(recorder, STATUS_OK, output, started)
     return RunResult(recorder.run_id, STATUS_OK, output, recorder.path, options.framework)
 
@@ -150,6 +159,7 @@ def _emit_started(
         agents=[a.name for a in scenario.agents],
         versions=package_versions(),
         python=platform.python_version(),
+        **({"replay_of": options.replay_of} if options.replay_of else {}),
     )
 
 
@@ -165,7 +175,11 @@ def package_versions() -> dict[str, str]:
 
 
 def _start_models(
-    scenario: Scenario, run_id: str, choice: str, stack: ExitStack
+    scenario: Scenario,
+    run_id: str,
+    choice: str,
+    stack: ExitStack,
+    select: Callable[[str, str, list[tuple[str, str]]], Any] | None = None,
 ) -> tuple[dict[str, AgentModel], list[dict[str, Any]]]:
     """Pick a backend per model server, start a gateway for each, point every agent at one."""
     from gateway.backend import select_backend
@@ -175,7 +189,7 @@ def _start_models(
     backends: list[dict[str, Any]] = []
     for host, profiles in _profiles_by_host(scenario).items():
         wanted = sorted({(p.provider, p.model) for p in profiles.values()})
-        backend = select_backend(choice, host, wanted)
+        backend = (select or select_backend)(choice, host, wanted)
         gateway = stack.enter_context(_started(Gateway(backend.upstream)))
         backends.append(
             {"host": host, "kind": backend.kind, "models": backend.model_map, "note": backend.note}

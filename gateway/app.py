@@ -51,6 +51,16 @@ def parse_attribution(path: str, headers: Mapping[str, str] | None = None) -> At
     return Attribution(headers.get(RUN_HEADER) or None, headers.get(AGENT_HEADER) or None, path)
 
 
+def upstream_headers(headers: Mapping[str, str], attribution: Attribution) -> dict[str, str]:
+    """The request's headers with its run and agent (from the path prefix too) made explicit."""
+    merged = dict(headers)
+    if attribution.run_id:
+        merged[RUN_HEADER] = attribution.run_id
+    if attribution.agent:
+        merged[AGENT_HEADER] = attribution.agent
+    return merged
+
+
 def error_chunk(endpoint: str, message: str) -> bytes:
     """The error a broken stream ends with: an NDJSON line, or an SSE event on `/v1`."""
     if endpoint.startswith("/v1/"):
@@ -73,17 +83,18 @@ class GatewayApp:
         if path == "/" and request.method in ("GET", "HEAD"):
             return PlainTextResponse("Ollama is running")
         body = await request.body()
+        headers = upstream_headers(request.headers, attribution)
         target = f"{path}?{request.url.query}" if request.url.query else path
         recorder = None
         if request.method == "POST" and path in OPERATIONS:
             recorder = self.recorders.recorder_for(attribution.run_id)
         payload = _payload(body) if recorder is not None else None
         if recorder is None or payload is None:
-            reply = await self.upstream.request(request.method, target, body, request.headers)
+            reply = await self.upstream.request(request.method, target, body, headers)
             return _plain(reply)
         call = Call(path, payload, attribution.agent, self.upstream.kind, started=started)
         recorder.signal("llm_started", agent=call.agent, model=call.model, call_id=call.call_id)
-        reply = await self._send(request, target, body, call)
+        reply = await self._send(request.method, target, body, headers)
         return StreamingResponse(
             self._relay(reply, call, recorder),
             status_code=reply.status,
@@ -91,9 +102,11 @@ class GatewayApp:
             headers=reply.headers,
         )
 
-    async def _send(self, request: Request, target: str, body: bytes, call: Call) -> Reply:
+    async def _send(
+        self, method: str, target: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
         try:
-            return await self.upstream.request(request.method, target, body, request.headers)
+            return await self.upstream.request(method, target, body, headers)
         except Exception as exc:
             log.exception("upstream failed")
             return error_reply(f"upstream failed: {exc}", 502)

@@ -243,7 +243,7 @@ def llm_call_fields(
         "metrics": metrics_of(assembler, info, latency_ms),
         "latency_ms": round(latency_ms, 3),
         "ttft_ms": round(ttft, 3) if ttft is not None else None,
-        "upstream": call.upstream,
+        "upstream": info.get("upstream", call.upstream),
         "status": "error" if error else "ok",
         "error": error,
     }

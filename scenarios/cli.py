@@ -18,6 +18,7 @@ from rich.console import Console
 
 from scenarios.compare_cmd import add_bench_models_parser, add_compare_parser
 from scenarios.errors import EXIT_BAD_INPUT, EXIT_OK, LabError, ScenarioError
+from scenarios.replay_cmd import add_replay_parser
 
 if TYPE_CHECKING:
     from scenarios.loader import LoadedScenario
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("file", nargs="?", type=Path, help="a scenario file (optional)")
     add_compare_parser(sub)
     add_bench_models_parser(sub)
+    add_replay_parser(sub)
     return parser
 
 

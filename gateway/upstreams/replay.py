@@ -1,0 +1,334 @@
+"""Upstream `replay`: the Ollama API answered from a trace's recorded `llm_call` events.
+
+No model runs and nothing is contacted. A model request is matched to a recorded call by
+its normalized content (`traces.replay.Matcher`, tolerant of the order parallel branches
+ask in) and the recorded answer is sent back the way the client asked for it: NDJSON chunks
+when an Ollama client streams, SSE on `/v1` when an OpenAI client streams, one JSON object
+otherwise. A request that matches nothing is a divergence: the client gets an error, and
+`divergence` says which call, which agent, and how the request differs.
+
+`ForkUpstream` serves the first N model calls from the recording and forwards the rest to
+a live upstream (embedded or Ollama); each reply's `info["upstream"]` names the side that
+answered, so each `llm_call` of the new trace carries `upstream: "replay"` or the live kind.
+
+The agent of a request comes from the `X-Lab-Agent` header, which the gateway sets from
+the request's attribution (path prefix or header) before it calls `request`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway import openai_compat
+from gateway.app import AGENT_HEADER
+from gateway.recording import OPERATIONS
+from gateway.upstreams.base import (
+    JSON,
+    NDJSON,
+    SSE,
+    Reply,
+    Upstream,
+    error_reply,
+    json_reply,
+    ndjson_line,
+    openai_error_reply,
+    sse_event,
+)
+from traces.reader import Trace
+from traces.replay import DivergedError, Divergence, Matcher, RecordedCall, recorded_calls
+
+VERSION = "0.0.0-replay"
+PIECE = re.compile(r"\s*\S+\s*|\s+")
+DIVERGED_STATUS = 400  # a client error: no client retries it, every client surfaces it
+
+
+def utc_iso() -> str:
+    """Now, as Ollama writes `created_at`."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def pieces(text: str) -> list[str]:
+    """Text cut into word-sized stream pieces that join back to exactly the text."""
+    return PIECE.findall(text) or [""]
+
+
+class ReplayUpstream(Upstream):
+    """Answers model calls from a recording; a request it cannot match is a divergence."""
+
+    kind = "replay"
+
+    def __init__(self, calls: Iterable[RecordedCall], aliases: Mapping[str, str] | None = None):
+        self.matcher = Matcher(list(calls), dict(aliases or {}))
+        self.tags = sorted({str(c.event.get("model")) for c in self.matcher.calls} - {"None"})
+
+    @classmethod
+    def from_trace(cls, trace: Trace, aliases: Mapping[str, str] | None = None) -> ReplayUpstream:
+        """The upstream replaying every `llm_call` of a trace."""
+        return cls(recorded_calls(trace), aliases)
+
+    @property
+    def divergence(self) -> Divergence | None:
+        """The first request that matched no recorded call, or None."""
+        return self.matcher.divergence
+
+    @property
+    def served(self) -> int:
+        """How many recorded calls were served."""
+        return self.matcher.served
+
+    def describe(self) -> str:
+        """One line naming the upstream."""
+        return f"replay of {len(self.matcher.calls)} recorded model calls"
+
+    async def request(
+        self, method: str, path: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
+        """Answer one request from the recording."""
+        route = path.split("?", 1)[0].rstrip("/") or "/"
+        if method == "POST" and route in OPERATIONS:
+            return self._model_call(route, body, headers.get(AGENT_HEADER))
+        if method == "GET" and route == "/api/version":
+            return json_reply({"version": VERSION})
+        if method == "GET" and route in ("/api/tags", "/api/ps"):
+            return json_reply({"models": [self._entry(t) for t in self.tags]})
+        if method == "POST" and route == "/api/show":
+            return self._show(_payload(body))
+        if method == "GET" and route == "/v1/models":
+            data = [
+                {"id": t, "object": "model", "created": 0, "owned_by": "replay"} for t in self.tags
+            ]
+            return json_reply({"object": "list", "data": data})
+        return Reply(404, "text/plain", _chunks([b"404 page not found"]))
+
+    def _entry(self, tag: str) -> dict[str, Any]:
+        return {"name": tag, "model": tag, "size": 0, "digest": "", "details": _details()}
+
+    def _show(self, body: dict[str, Any]) -> Reply:
+        tag = body.get("model") or body.get("name")
+        if tag not in self.tags:
+            return error_reply(f"model '{tag}' not found in the recording", 404)
+        return json_reply(
+            {
+                "modelfile": "# replayed from a trace (scenario lab gateway)\n",
+                "parameters": "",
+                "template": "",
+                "details": _details(),
+                "model_info": {},
+                "capabilities": ["completion", "tools"],
+            }
+        )
+
+    def _model_call(self, endpoint: str, body: bytes, agent: str | None) -> Reply:
+        payload = _payload(body)
+        try:
+            call = self.matcher.match(endpoint, agent, payload)
+        except DivergedError as exc:
+            detail = str(exc) if exc.after else f"{exc}\n{exc.divergence.diff}"
+            return _error(endpoint, detail, DIVERGED_STATUS)
+        return answer(call, endpoint, payload)
+
+
+def answer(call: RecordedCall, endpoint: str, request: dict[str, Any]) -> Reply:
+    """The recorded answer of a call, in the wire form the request asks for."""
+    event = call.event
+    metrics = dict(event.get("metrics") or {})
+    info = {"metrics": metrics, "upstream": "replay", "replayed_call": call.number}
+    if event.get("status") == "error" or event.get("error"):
+        return _error(endpoint, str(event.get("error") or "recorded error"), 500)
+    if endpoint == "/api/embed":
+        return _error(endpoint, "replay cannot serve /api/embed: a trace holds no vectors", 501)
+    encoder = _encoder(endpoint, request, event)
+    reply = encoder.stream() if _streams(endpoint, request) else encoder.whole()
+    reply.info.update(info)
+    return reply
+
+
+def _streams(endpoint: str, request: dict[str, Any]) -> bool:
+    if endpoint.startswith("/v1/"):
+        return bool(request.get("stream", False))
+    return bool(request.get("stream", True))
+
+
+def _encoder(endpoint: str, request: dict[str, Any], event: dict[str, Any]) -> Any:
+    model = str(request.get("model") or event.get("model") or "")
+    if endpoint.startswith("/v1/"):
+        return OpenAIEncoder(model, event, request)
+    field = "response" if endpoint == "/api/generate" else "message"
+    return NativeEncoder(model, event, field)
+
+
+class NativeEncoder:
+    """A recorded answer as Ollama `/api/chat` or `/api/generate` chunks or one object."""
+
+    def __init__(self, model: str, event: dict[str, Any], field: str) -> None:
+        response = event.get("response") or {}
+        message = response.get("message") or {}
+        self.model, self.field = model, field
+        self.text = str(message.get("content") or response.get("response") or "")
+        self.calls = list(message.get("tool_calls") or [])
+        self.done_reason = event.get("done_reason") or "stop"
+        self.metrics = dict(event.get("metrics") or {})
+
+    def _piece(self, text: str, calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        if self.field == "response":
+            return {"response": text}
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if calls:
+            message["tool_calls"] = calls
+        return {"message": message}
+
+    def _obj(self, body: dict[str, Any], done: bool) -> dict[str, Any]:
+        return {"model": self.model, "created_at": utc_iso(), **body, "done": done}
+
+    def _final(self, text: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
+        obj = self._obj(self._piece(text, calls), True)
+        return {**obj, "done_reason": self.done_reason, **self.metrics}
+
+    def stream(self) -> Reply:
+        """NDJSON: one line per word-sized piece, the tool calls, then the final line."""
+        lines = [ndjson_line(self._obj(self._piece(p), False)) for p in pieces(self.text)]
+        if self.calls:
+            lines.append(ndjson_line(self._obj(self._piece("", self.calls), False)))
+        lines.append(ndjson_line(self._final("", [])))
+        return Reply(200, NDJSON, _chunks(lines))
+
+    def whole(self) -> Reply:
+        """One JSON object with the whole answer."""
+        return Reply(200, JSON, _chunks([json.dumps(self._final(self.text, self.calls)).encode()]))
+
+
+class OpenAIEncoder:
+    """A recorded answer as an OpenAI `chat.completion` (SSE chunks or one object)."""
+
+    def __init__(self, model: str, event: dict[str, Any], request: dict[str, Any]) -> None:
+        message = (event.get("response") or {}).get("message") or {}
+        self.completion = openai_compat.Completion(model)
+        self.text = str(message.get("content") or "")
+        self.calls = [_openai_call(c) for c in message.get("tool_calls") or []]
+        self.finish = event.get("done_reason") or ("tool_calls" if self.calls else "stop")
+        self.usage = _usage(event.get("metrics") or {})
+        self.include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+
+    def stream(self) -> Reply:
+        """SSE: role, content pieces, tool calls, finish, usage when asked, `[DONE]`."""
+        c = self.completion
+        events = [sse_event(c.chunk({"role": "assistant", "content": ""}))]
+        events += [sse_event(c.chunk({"content": p})) for p in pieces(self.text) if p]
+        if self.calls:
+            indexed = [{"index": i, **call} for i, call in enumerate(self.calls)]
+            events.append(sse_event(c.chunk({"tool_calls": indexed})))
+        events.append(sse_event(c.chunk({}, self.finish)))
+        if self.include_usage:
+            usage = {**c.chunk({}), "choices": [], "usage": self.usage}
+            events.append(sse_event(usage))
+        events.append(sse_event("[DONE]"))
+        return Reply(200, SSE, _chunks(events))
+
+    def whole(self) -> Reply:
+        """One `chat.completion` object."""
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": self.text or (None if self.calls else ""),
+        }
+        if self.calls:
+            message["tool_calls"] = self.calls
+        choice = {"index": 0, "message": message, "finish_reason": self.finish}
+        whole = {**self.completion.chunk({}), "object": "chat.completion"}
+        whole.update({"choices": [choice], "usage": self.usage})
+        return Reply(200, JSON, _chunks([json.dumps(whole).encode()]))
+
+
+def _usage(metrics: Mapping[str, Any]) -> dict[str, int]:
+    prompt, completion = (
+        int(metrics.get("prompt_eval_count") or 0),
+        int(metrics.get("eval_count") or 0),
+    )
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _openai_call(call: dict[str, Any]) -> dict[str, Any]:
+    """A recorded tool call in OpenAI form (Ollama-form arguments become a JSON string)."""
+    function = dict(call.get("function") or {})
+    if not isinstance(function.get("arguments"), str):
+        function["arguments"] = json.dumps(function.get("arguments") or {})
+    return {"id": call.get("id") or "call_replay", "type": "function", "function": function}
+
+
+class ForkUpstream(Upstream):
+    """The first `fork_from` model calls from a recording, every later one from `live`."""
+
+    kind = "fork"
+
+    def __init__(self, replay: ReplayUpstream, live: Upstream, fork_from: int) -> None:
+        self.replay = replay
+        self.live = live
+        self.fork_from = fork_from
+        self._asked = 0
+        self._lock = threading.Lock()
+
+    @property
+    def live_calls(self) -> int:
+        """How many model calls went to the live upstream."""
+        return max(0, self._asked - self.fork_from)
+
+    def describe(self) -> str:
+        """One line naming both sides."""
+        return f"{self.replay.describe()}, then {self.live.describe()}"
+
+    def default_num_ctx(self, model: str) -> int | None:
+        """The live upstream's default context size."""
+        return self.live.default_num_ctx(model)
+
+    async def request(
+        self, method: str, path: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
+        """A model call goes to the recording or live by its number; the rest as they fall."""
+        route = path.split("?", 1)[0].rstrip("/") or "/"
+        if method == "POST" and route in OPERATIONS:
+            with self._lock:
+                self._asked += 1
+                recorded = self._asked <= self.fork_from
+            if not recorded:
+                reply = await self.live.request(method, path, body, headers)
+                reply.info.setdefault("upstream", self.live.kind)
+                return reply
+            return await self.replay.request(method, path, body, headers)
+        if self._asked < self.fork_from:
+            return await self.replay.request(method, path, body, headers)
+        return await self.live.request(method, path, body, headers)
+
+    async def aclose(self) -> None:
+        """Release the live upstream's connections."""
+        await self.live.aclose()
+
+
+def _error(endpoint: str, message: str, status: int) -> Reply:
+    if endpoint.startswith("/v1/"):
+        return openai_error_reply(message, status)
+    return error_reply(message, status)
+
+
+def _details() -> dict[str, Any]:
+    return {"format": "gguf", "family": "replay", "parameter_size": "", "quantization_level": ""}
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+async def _chunks(items: list[bytes]) -> AsyncIterator[bytes]:
+    for item in items:
+        yield item
