@@ -21,6 +21,7 @@ from agents.registry import get_runner
 from scenarios.errors import LabError, RunFailedError, ScenarioError
 from scenarios.loader import LoadedScenario
 from scenarios.spec import ModelProfile, Scenario
+from tools.workspace import run_workspace
 from traces import recorder as trace_registry
 from traces.recorder import TraceRecorder, new_run_id, trace_path
 from traces.schema import (
@@ -116,6 +117,12 @@ def _run(
             recorder.emit(BACKEND_SELECTED, backends=backends)
             for line in {b["note"] for b in backends}:
                 say(line)
+            tool_names = [name for agent in scenario.agents for name in agent.tools]
+            stack.enter_context(
+                run_workspace(
+                    options.runs_dir, recorder.run_id, loaded.path, scenario.name, tool_names
+                )
+            )
             output = runner.run(scenario, values, models, recorder)
     except KeyboardInterrupt:
         _finish(recorder, STATUS_INTERRUPTED, "", started, error="interrupted")

@@ -49,12 +49,12 @@ def branch_node(b: Build, task: TaskSpec, final: TaskSpec) -> Callable[[TeamStat
 
     def run(_state: TeamState) -> dict:
         messages = [SystemMessage(system), HumanMessage(task_prompt(task, b.inputs, {}))]
-        text, message = agent_turn(model, messages, task.agent, task.name)
+        text, turn = agent_turn(model, messages, task.agent, task.name, b.scenario)
         reason = f"task {task.name!r} done; fan-in to task {final.name!r}"
         return {
             "task_outputs": {task.name: text},
             "turns_taken": 1,
-            "trace_events": [message, route(task.agent, final.agent, reason, task=final.name)],
+            "trace_events": [*turn, route(task.agent, final.agent, reason, task=final.name)],
         }
 
     return run
@@ -71,13 +71,13 @@ def fan_in_node(b: Build, final: TaskSpec, branches: list[TaskSpec]) -> Callable
         if len(done) < len(branches) or len(done) >= b.scenario.team.max_turns:
             return _stopped(b, final, done, len(branches))
         messages = [SystemMessage(system), HumanMessage(task_prompt(final, b.inputs, done))]
-        text, message = agent_turn(model, messages, final.agent, final.name)
+        text, turn = agent_turn(model, messages, final.agent, final.name, b.scenario)
         ended = route(final.agent, END, f"fan-in task {final.name!r} done")
         return {
             "task_outputs": {final.name: text},
             "turns_taken": 1,
             "final_output": text,
-            "trace_events": [message, ended],
+            "trace_events": [*turn, ended],
         }
 
     return run

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from typing import Any
 
 import prompts
 from scenarios.spec import AgentSpec, Scenario, TaskSpec, render
@@ -59,3 +61,23 @@ def member_summary(scenario: Scenario, names: list[str], inputs: Mapping[str, st
 def transcript(entries: list[tuple[str, str]]) -> str:
     """`(speaker, text)` pairs as a readable transcript."""
     return "\n\n".join(f"[{speaker}]\n{text.strip()}" for speaker, text in entries)
+
+
+def schema_hint(schema: dict[str, Any]) -> str:
+    """The instruction that asks for a JSON answer, naming the schema's fields."""
+    properties = schema.get("properties") or {}
+    fields = ", ".join(f"{name} ({_kind(spec)})" for name, spec in properties.items())
+    schema_text = json.dumps(schema, separators=(",", ":"))
+    hint = "Answer with only a JSON object"
+    if fields:
+        hint += f" with these fields: {fields}"
+    return f"{hint}. It must match this JSON schema: {schema_text}"
+
+
+def _kind(spec: Any) -> str:
+    if not isinstance(spec, dict):
+        return "value"
+    if "$ref" in spec:
+        return "object"
+    kind = spec.get("type", "value")
+    return "/".join(kind) if isinstance(kind, list) else str(kind)

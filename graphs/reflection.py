@@ -81,10 +81,10 @@ def producer_node(b: Build, producer: str, critic: str) -> Callable[[TeamState],
 
     def run(state: TeamState) -> dict:
         messages = producer_messages(b, task, system, state, critic)
-        text, message = agent_turn(model, messages, producer, task.name)
+        text, turn = agent_turn(model, messages, producer, task.name, b.scenario)
         target, events = to_review(b, state, producer, critic)
         update = {"turns_taken": 1, "final_output": text, "next_node": target}
-        return {**update, "trace_events": [message, *events]}
+        return {**update, "trace_events": [*turn, *events]}
 
     return run
 
@@ -126,9 +126,9 @@ def critic_node(b: Build, producer: str, critic: str) -> Callable[[TeamState], d
         prompt = review_prompt(b, producer_task, state.get("final_output", ""), criteria)
         messages = [SystemMessage(system), HumanMessage(prompt)]
         task = criteria.name if criteria else None
-        text, message = agent_turn(model, messages, critic, task)
+        text, turn = agent_turn(model, messages, critic, task, b.scenario)
         target, events, update = verdict(b, state, producer, critic, text)
-        return {**update, "turns_taken": 1, "trace_events": [message, *events], "next_node": target}
+        return {**update, "turns_taken": 1, "trace_events": [*turn, *events], "next_node": target}
 
     return run
 

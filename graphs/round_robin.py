@@ -81,13 +81,13 @@ def speaker_node(b: Build, name: str, order: list[str]) -> Callable[[TeamState],
 
     def run(state: TeamState) -> dict:
         chat = state.get("chat_log", [])
-        text, message = agent_turn(model, chat_messages(b, name, system, chat), name, task)
+        text, turn = agent_turn(model, chat_messages(b, name, system, chat), name, task, b.scenario)
         target, events = next_speaker(b, state, name, order, text, len(chat) + 1)
         return {
             "chat_log": [(name, text)],
             "turns_taken": 1,
             "final_output": final_text(b, text, chat),
-            "trace_events": [message, *events],
+            "trace_events": [*turn, *events],
             "next_node": target,
         }
 

@@ -51,13 +51,13 @@ def task_node(b: Build, task: TaskSpec, nxt: TaskSpec | None) -> Callable[[TeamS
         outputs = state.get("task_outputs", {})
         prompt = task_prompt(task, b.inputs, {d: outputs[d] for d in deps})
         messages = [SystemMessage(system), HumanMessage(prompt)]
-        text, message = agent_turn(model, messages, task.agent, task.name)
+        text, turn = agent_turn(model, messages, task.agent, task.name, b.scenario)
         target, events = hand_off(b, state, task, nxt)
         return {
             "task_outputs": {task.name: text},
             "turns_taken": 1,
             "final_output": text,
-            "trace_events": [message, *events],
+            "trace_events": [*turn, *events],
             "next_node": target,
         }
 

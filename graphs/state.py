@@ -7,7 +7,9 @@ stream in. The start of a turn is announced on LangGraph's custom stream.
 
 from __future__ import annotations
 
+import json
 import operator
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
@@ -18,6 +20,8 @@ from langchain_core.runnables import Runnable
 from langgraph.config import get_stream_writer
 from langgraph.graph import END
 
+from graphs import tooling
+from graphs.schemas import OutputSchema, resolve_schema
 from scenarios.spec import Scenario
 
 Event = dict[str, Any]
@@ -56,21 +60,68 @@ class Build:
     inputs: dict[str, str]
     model_for: ModelFor
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def model(self, agent: str) -> BaseChatModel:
         """The agent's chat model (asked of `model_for` once per agent)."""
-        if agent not in self._models:
-            self._models[agent] = self.model_for(agent)
-        return self._models[agent]
+        with self._lock:
+            if agent not in self._models:
+                self._models[agent] = self.model_for(agent)
+            return self._models[agent]
 
 
 def agent_turn(
-    model: BaseChatModel, messages: list[BaseMessage], agent: str, task: str | None
-) -> tuple[str, Event]:
-    """Announce the turn, call the agent's model; the reply text and its trace event."""
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    agent: str,
+    task: str | None,
+    scenario: Scenario | None = None,
+) -> tuple[str, list[Event]]:
+    """Announce the turn and take it; the reply text and the turn's trace events, in order.
+
+    With `scenario`, the agent's tools are offered to the model (each call a `tool_call`
+    event) and the task's `output_schema` is asked for and validated (`graphs.tooling`).
+    The last event is the `agent_message`.
+    """
     get_stream_writer()({"kind": AGENT_STARTED, "agent": agent, "task": task})
-    text = model.invoke(messages).text.strip()
-    return text, {"kind": "agent_message", "agent": agent, "task": task, "content": text}
+    names = scenario.agent(agent).tools if scenario else []
+    schema = _task_schema(scenario, task)
+    text, history, events = _converse(model, messages, agent, task, names, schema is None)
+    if schema is None:
+        return text, [*events, _message(agent, task, text)]
+    where = f"task {task!r} ({agent})"
+    answer, warnings = tooling.structured_answer(model, history, schema, where)
+    text = json.dumps(answer, ensure_ascii=False)
+    extra = {"output_schema": schema.name, "structured_output": answer}
+    return text, [*events, *warnings, _message(agent, task, text, **extra)]
+
+
+def _converse(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    agent: str,
+    task: str | None,
+    tool_names: list[str],
+    answer: bool,
+) -> tuple[str, list[BaseMessage], list[Event]]:
+    """The tool loop if the agent has tools, else one plain call when `answer` is wanted."""
+    if tool_names:
+        chosen = tooling.agent_tools(tool_names)
+        return tooling.tool_loop(model, chosen, messages, agent, task)
+    if answer:
+        return model.invoke(messages).text.strip(), messages, []
+    return "", messages, []
+
+
+def _task_schema(scenario: Scenario | None, task: str | None) -> OutputSchema | None:
+    if scenario is None or task is None or task not in {t.name for t in scenario.tasks}:
+        return None
+    spec = scenario.task(task).output_schema
+    return None if spec is None else resolve_schema(spec)
+
+
+def _message(agent: str, task: str | None, text: str, **extra: Any) -> Event:
+    return {"kind": "agent_message", "agent": agent, "task": task, "content": text, **extra}
 
 
 def call_model(model: Runnable, messages: list[BaseMessage], agent: str) -> Any:

@@ -192,12 +192,12 @@ def member_node(b: Build, name: str) -> Callable[[TeamState], dict]:
 
     def run(state: TeamState) -> dict:
         messages = [SystemMessage(system), HumanMessage(member_prompt(b, name, state))]
-        text, message = agent_turn(model, messages, name, None)
+        text, turn = agent_turn(model, messages, name, None, b.scenario)
         return {
             "chat_log": [(name, text)],
             "turns_taken": 1,
             "final_output": text,
-            "trace_events": [message],
+            "trace_events": turn,
         }
 
     return run

@@ -116,6 +116,7 @@ def _task_problems(scenario: Scenario) -> list[Problem]:
             message = f"unknown agent {task.agent!r} (known: {_known(agents)})"
             problems.append(Problem(("tasks", i, "agent"), message))
         problems += _context_problems(scenario, i, task)
+        problems += _output_schema_problems(scenario, i, task)
         problems += text_problems(scenario, ("tasks", i, "description"), task.description)
         problems += text_problems(scenario, ("tasks", i, "expected_output"), task.expected_output)
     return problems + _cycle_problems(scenario)
@@ -132,6 +133,39 @@ def _context_problems(scenario: Scenario, i: int, task: TaskSpec) -> list[Proble
         elif dep not in names:
             problems.append(Problem(loc, f"unknown task {dep!r} (known: {_known(names)})"))
     return problems
+
+
+def _output_schema_problems(scenario: Scenario, i: int, task: TaskSpec) -> list[Problem]:
+    if task.output_schema is None:
+        return []
+    loc = ("tasks", i, "output_schema")
+    unsupported = _schema_unsupported(scenario, task)
+    if unsupported:
+        return [Problem(loc, unsupported)]
+    from graphs.schemas import resolve_schema
+
+    try:
+        resolve_schema(task.output_schema)
+    except ValueError as exc:
+        fix = "give a JSON schema with type: object, or module:ClassName of a pydantic model"
+        return [Problem(loc, f"{exc}; {fix}")]
+    return []
+
+
+def _schema_unsupported(scenario: Scenario, task: TaskSpec) -> str | None:
+    """Why the topology cannot give this task a structured answer, or None."""
+    team = scenario.team
+    if team.topology in ("round_robin", "supervisor"):
+        return (
+            f"a {team.topology} team's messages are free text, so output_schema would not be "
+            "used: move it to a task of a sequential, parallel or reflection team, or remove it"
+        )
+    if team.topology == "reflection" and task.agent == team.critic:
+        return (
+            "the critic answers in free text (it approves with the termination phrase): "
+            "put output_schema on the producer's task, or remove it"
+        )
+    return None
 
 
 def _cycle_problems(scenario: Scenario) -> list[Problem]:

@@ -108,6 +108,12 @@ class TaskSpec(_Spec):
     expected_output: str = ""
     agent: str
     context: list[str] = Field([], description="Names of tasks whose outputs this task reads.")
+    output_schema: dict[str, Any] | str | None = Field(
+        None,
+        description="The shape of the task's answer: a JSON schema of an object, or the "
+        "import path of a pydantic model (module:ClassName). The answer is asked for as "
+        "structured output and validated.",
+    )
 
 
 class TeamSpec(_Spec):

@@ -97,7 +97,8 @@ tasks:
     ),
     "unknown tool": (
         HEAD + TWO_AGENTS + "    tools: [search]\n" + TWO_TASKS,
-        "t.yaml:12: agents[1].tools[0]: unknown tool 'search' (known: none)",
+        "t.yaml:12: agents[1].tools[0]: unknown tool 'search' "
+        "(known: calculator, list_files, read_file, retrieve, write_file)",
     ),
     "undeclared placeholder in a task": (
         HEAD + TWO_AGENTS + "tasks:\n  - {name: plan, description: 'Plan {topic} for {reader}',"
