@@ -46,6 +46,10 @@ class Runner(Protocol):
 
     framework: str
 
+    def check(self, scenario: Scenario) -> None:
+        """Refuse (ScenarioError) what this framework cannot express, before anything runs."""
+        ...
+
     def run(
         self,
         scenario: Scenario,

@@ -46,6 +46,10 @@ VERSIONED_PACKAGES = (
     "crewai",
     "autogen-agentchat",
 )
+# Backends whose gateway answers retrieve's `/api/embed`. Not a replay ("replay": a trace
+# holds no vectors) nor a fork ("replay+…": an embed call would count as a model call and
+# move the fork point): their runs embed in-process, with the same all-MiniLM-L6-v2.
+EMBEDDING_BACKENDS = ("embedded", "ollama")
 
 
 @dataclass
@@ -76,6 +80,7 @@ def run_scenario(
     """Run one scenario on one framework; the trace is written whatever happens."""
     scenario, values = _prepare(loaded.scenario, options)
     runner = get_runner(options.framework)
+    runner.check(scenario)
     run_id = new_run_id()
     recorder = TraceRecorder(
         trace_path(options.runs_dir, scenario.name, options.framework, run_id), run_id
@@ -111,7 +116,7 @@ def _run(
     _emit_started(recorder, loaded, scenario, values, options)
     try:
         with ExitStack() as stack:
-            models, backends = _start_models(
+            models, backends, embed_url = _start_models(
                 scenario, recorder.run_id, options.backend, stack, options.backend_factory
             )
             recorder.emit(BACKEND_SELECTED, backends=backends)
@@ -120,7 +125,12 @@ def _run(
             tool_names = [name for agent in scenario.agents for name in agent.tools]
             stack.enter_context(
                 run_workspace(
-                    options.runs_dir, recorder.run_id, loaded.path, scenario.name, tool_names
+                    options.runs_dir,
+                    recorder.run_id,
+                    loaded.path,
+                    scenario.name,
+                    tool_names,
+                    embed_url,
                 )
             )
             output = runner.run(scenario, values, models, recorder)
@@ -187,13 +197,18 @@ def _start_models(
     choice: str,
     stack: ExitStack,
     select: Callable[[str, str, list[tuple[str, str]]], Any] | None = None,
-) -> tuple[dict[str, AgentModel], list[dict[str, Any]]]:
-    """Pick a backend per model server, start a gateway for each, point every agent at one."""
+) -> tuple[dict[str, AgentModel], list[dict[str, Any]], str | None]:
+    """Pick a backend per model server, start a gateway for each, point every agent at one.
+
+    Also returns the base URL of the first gateway whose backend serves `/api/embed`
+    (None when none does), which `retrieve` embeds through.
+    """
     from gateway.backend import select_backend
     from gateway.server import Gateway
 
     models: dict[str, AgentModel] = {}
     backends: list[dict[str, Any]] = []
+    embed_url: str | None = None
     for host, profiles in _profiles_by_host(scenario).items():
         wanted = sorted({(p.provider, p.model) for p in profiles.values()})
         backend = (select or select_backend)(choice, host, wanted)
@@ -201,6 +216,8 @@ def _start_models(
         backends.append(
             {"host": host, "kind": backend.kind, "models": backend.model_map, "note": backend.note}
         )
+        if embed_url is None and backend.kind in EMBEDDING_BACKENDS:
+            embed_url = gateway.base_url
         for agent in scenario.agents:
             if agent.model in profiles:
                 models[agent.name] = _agent_model(
@@ -209,7 +226,7 @@ def _start_models(
                     backend,
                     gateway.agent_url(run_id, agent.name),
                 )
-    return models, backends
+    return models, backends, embed_url
 
 
 @contextmanager

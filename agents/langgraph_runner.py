@@ -13,6 +13,9 @@ class LangGraphRunner:
 
     framework = "langgraph"
 
+    def check(self, scenario: Scenario) -> None:
+        """LangGraph is the reference: every topology the spec allows compiles."""
+
     def run(
         self,
         scenario: Scenario,

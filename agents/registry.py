@@ -1,11 +1,15 @@
-"""Which frameworks can run a scenario, imported lazily so LangGraph runs never pay for others."""
+"""Which frameworks can run a scenario, imported lazily so LangGraph runs never pay for others.
+
+`get_runner` imports a framework's adapter module only when that framework is asked for;
+CrewAI's telemetry switches are set before its adapter (and so crewai) is imported.
+"""
 
 from __future__ import annotations
 
 from agents.base import Runner
 from scenarios.errors import ScenarioError
 
-FRAMEWORKS: tuple[str, ...] = ("langgraph",)
+FRAMEWORKS: tuple[str, ...] = ("langgraph", "crewai", "autogen")
 
 
 def get_runner(framework: str) -> Runner:
@@ -14,6 +18,33 @@ def get_runner(framework: str) -> Runner:
         from agents.langgraph_runner import LangGraphRunner
 
         return LangGraphRunner()
+    if framework == "crewai":
+        return _crewai()
+    if framework == "autogen":
+        return _autogen()
     raise ScenarioError(
         f"framework {framework!r} is not available (available: {', '.join(FRAMEWORKS)})"
     )
+
+
+def _crewai() -> Runner:
+    from agents import _crewai_env
+
+    _crewai_env.switch_off_telemetry()
+    try:
+        from agents.crewai_runner import CrewAIRunner
+    except ImportError as exc:
+        raise ScenarioError(_install_hint("crewai", exc)) from None
+    return CrewAIRunner()
+
+
+def _autogen() -> Runner:
+    try:
+        from agents.autogen_runner import AutoGenRunner
+    except ImportError as exc:
+        raise ScenarioError(_install_hint("autogen-agentchat autogen-ext[ollama]", exc)) from None
+    return AutoGenRunner()
+
+
+def _install_hint(packages: str, exc: ImportError) -> str:
+    return f"{exc}: install it with: pip install {packages}"
