@@ -11,6 +11,7 @@ import itertools
 import json
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from autogen_agentchat.agents import AssistantAgent, BaseChatAgent
@@ -49,6 +50,7 @@ from graphs.prompting import (
     task_prompt,
     work_summary,
 )
+from graphs.run import TurnWriter
 from graphs.schemas import resolve_schema
 from graphs.state import AGENT_STARTED, Build, max_turns_warning, route, warning
 from graphs.supervisor import FINISH
@@ -475,13 +477,17 @@ class Tracer:
 
     plan: TeamPlan
     recorder: TraceRecorder
-    turn: int = 0
     final: str = ""
     spoken: list[tuple[str, str]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Topology tracers set up their own state here."""
+
+    @cached_property
+    def writer(self) -> TurnWriter:
+        """Writes the run's events, numbering agent turns as LangGraph's runner does."""
+        return TurnWriter(self.recorder)
 
     def begin(self) -> None:
         """Before the run: announce the first speaker."""
@@ -507,25 +513,15 @@ class Tracer:
 
     def emit_turn(self, agent: str, text: str, task: str | None) -> None:
         """Write an `agent_message` with the next turn number (and a structured answer)."""
-        self.turn += 1
-        self.recorder.emit(
-            "agent_message",
-            agent=agent,
-            role="assistant",
-            content=text,
-            turn=self.turn,
-            task=task,
-            **self.extra,
-        )
+        message = {"kind": "agent_message", "agent": agent, "content": text, "task": task}
+        self.writer.write({**message, **self.extra})
 
     def emit_all(self, events: list[Event], announce: bool = True, task: str | None = None) -> None:
         """Write LangGraph-shaped events (`route`, `warning`); announce who is routed to."""
         for event in events:
-            fields = dict(event)
-            kind = fields.pop("kind")
-            self.recorder.emit(kind, **fields)
-            if announce and kind == "route" and fields["to"] != END:
-                self.signal(fields["to"], fields.get("task", task))
+            self.writer.write(event)
+            if announce and event["kind"] == "route" and event["to"] != END:
+                self.signal(event["to"], event.get("task", task))
 
     def signal(self, agent: str, task: str | None) -> None:
         """Announce a turn (transient, for the live console)."""

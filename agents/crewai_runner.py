@@ -30,6 +30,7 @@ from agents._plan import END, TaskPlan
 from agents.base import AgentModel
 from graphs import tooling
 from graphs.prompting import schema_hint, system_prompt
+from graphs.run import TurnWriter
 from graphs.schemas import OutputSchema, resolve_schema
 from graphs.state import AGENT_STARTED
 from graphs.state import route as route_event
@@ -300,7 +301,7 @@ class EventSink:
         self.plan = plan
         self.names: dict[int, str] = {}
         self.task_names: dict[int, str] = {}
-        self.turn = 0
+        self.writer = TurnWriter(recorder)
         self._pending: list[_Pending] = []
         self._lock = threading.RLock()
         self._seq = 0
@@ -415,17 +416,7 @@ class EventSink:
                 self._write(item.kind, dict(item.fields))
 
     def _write(self, kind: str, fields: dict[str, Any]) -> None:
-        fields.pop("kind", None)
-        if kind == "agent_message":
-            self.turn += 1
-            fields = {
-                "agent": fields.pop("agent"),
-                "role": "assistant",
-                "content": fields.pop("content"),
-                "turn": self.turn,
-                **fields,
-            }
-        self.recorder.emit(kind, **fields)
+        self.writer.write({**fields, "kind": kind})
 
     def finish(self) -> None:
         """Write the run's closing events: the manager's end, or a parallel run's stop."""

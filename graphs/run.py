@@ -18,12 +18,39 @@ from traces.recorder import TraceRecorder
 STREAM_MODES = ["updates", "custom"]
 
 
-class _Emitter:
-    """Writes node events to the recorder, numbering agent turns 1, 2, ... over the run."""
+class TurnWriter:
+    """Writes LangGraph-shaped node events to the trace, numbering agent turns 1, 2, ...
+
+    Every runner writes its turns through one of these, so `agent_message` events have the
+    same fields and turn numbering whichever framework ran the team.
+    """
 
     def __init__(self, recorder: TraceRecorder) -> None:
         self.recorder = recorder
         self.turn = 0
+
+    def write(self, event: Event) -> None:
+        """Write one event; an agent message gets the next turn number."""
+        fields = dict(event)
+        kind = fields.pop("kind")
+        if kind == "agent_message":
+            self.turn += 1
+            fields = {
+                "agent": fields.pop("agent"),
+                "role": "assistant",
+                "content": fields.pop("content"),
+                "turn": self.turn,
+                **fields,
+            }
+        self.recorder.emit(kind, **fields)
+
+
+class _Emitter:
+    """Passes a LangGraph stream to the trace: turn announcements, node events, the output."""
+
+    def __init__(self, recorder: TraceRecorder) -> None:
+        self.recorder = recorder
+        self.writer = TurnWriter(recorder)
         self.final = ""
 
     def custom(self, chunk: Any) -> None:
@@ -39,23 +66,8 @@ class _Emitter:
         for update in chunk.values():
             if isinstance(update, dict):
                 for event in update.get("trace_events", []):
-                    self.event(event)
+                    self.writer.write(event)
                 self.final = update.get("final_output", self.final)
-
-    def event(self, event: Event) -> None:
-        """Write one event; an agent message gets the next turn number."""
-        fields = dict(event)
-        kind = fields.pop("kind")
-        if kind == "agent_message":
-            self.turn += 1
-            fields = {
-                "agent": fields.pop("agent"),
-                "role": "assistant",
-                "content": fields.pop("content"),
-                "turn": self.turn,
-                **fields,
-            }
-        self.recorder.emit(kind, **fields)
 
 
 def stream_run(

@@ -8,7 +8,6 @@ fakes) are asked for the same JSON in text, which is parsed. An invalid answer i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +28,7 @@ from graphs.state import (
     route,
     warning,
 )
+from graphs.tooling import first_json_object
 
 FINISH = "FINISH"
 
@@ -72,26 +72,13 @@ def structured(model: BaseChatModel, members: list[str]) -> Runnable | None:
         return None
 
 
-def parse_choice(text: str) -> dict[str, Any] | None:
-    """The first JSON object in `text` (prose around it is ignored), or None."""
-    decoder = json.JSONDecoder()
-    for start in (i for i, char in enumerate(text) if char == "{"):
-        try:
-            value, _end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
-
-
 def decide(
     model: BaseChatModel, bound: Runnable | None, messages: list[BaseMessage], boss: str
 ) -> tuple[dict[str, Any] | None, str]:
     """Ask the supervisor; its parsed choice (None if unreadable) and its raw text."""
     if bound is None:
         reply = call_model(model, messages, boss)
-        return parse_choice(reply.text), reply.text
+        return first_json_object(reply.text), reply.text
     result = call_model(bound, messages, boss)
     parsed = result.get("parsed")
     return (parsed if isinstance(parsed, dict) else None), result["raw"].text

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from traces.reader import Trace, event_time, read_traces
-from traces.schema import AGENT_MESSAGE, LLM_CALL, TOOL_CALL, WARNING, totals_of
+from traces.schema import AGENT_MESSAGE, LLM_CALL, METRIC_KEYS, TOOL_CALL, WARNING, totals_of
 
 CONTEXT_TRUNCATED = "context_truncated"
 STATUS_STYLES = {"ok": "green", "failed": "red", "interrupted": "yellow", "unfinished": "yellow"}
@@ -249,16 +249,6 @@ def compare_table(paths: Iterable[Path | str], sort: Sequence[str] = DEFAULT_SOR
     return table_of(rows_of(read_traces(paths), sort))
 
 
-SPEED_METRICS = (
-    "total_duration",
-    "load_duration",
-    "prompt_eval_count",
-    "prompt_eval_duration",
-    "eval_count",
-    "eval_duration",
-)
-
-
 @dataclass(frozen=True)
 class ModelSpeed:
     """One model's Ollama metrics summed over calls, with the classic rates."""
@@ -299,11 +289,11 @@ def model_speeds(traces: Iterable[Trace]) -> list[ModelSpeed]:
     for trace in traces:
         for call in trace.of_kind(LLM_CALL):
             model_sums = sums.setdefault(
-                str(call.get("model") or "?"), dict.fromkeys(("calls", *SPEED_METRICS), 0)
+                str(call.get("model") or "?"), dict.fromkeys(("calls", *METRIC_KEYS), 0)
             )
             model_sums["calls"] += 1
             metrics = call.get("metrics") or {}
-            for key in SPEED_METRICS:
+            for key in METRIC_KEYS:
                 model_sums[key] += int(metrics.get(key) or 0)
     return [_speed(model, s) for model, s in sorted(sums.items())]
 
