@@ -3,6 +3,7 @@
 Reports which Ollama was tried (with the container hint), its version and models, for each
 model profile the num_ctx it will get against the model's trained context and whether the
 model can call tools, and whether the embedded engine is installed and what it serves.
+For a scenario using `retrieve`, it checks the embedding model `all-minilm` on both sides.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from gateway import minilm
 from gateway.backend import (
     PROBE_TIMEOUT_S,
     ProbeError,
@@ -147,15 +149,35 @@ def _embedded_section(console: Console, scenario: Scenario | None) -> bool:
     return True
 
 
+def _retrieve_section(console: Console, scenario: Scenario | None, ollama: ServerState) -> None:
+    """Where `retrieve` gets `all-minilm` (its `/api/embed` model) on each backend."""
+    if scenario is None or not any("retrieve" in a.tools for a in scenario.agents):
+        return
+    if ollama.problem is None and not has_model(ollama.models, "all-minilm"):
+        console.print(
+            f"[yellow]![/] retrieve on Ollama: all-minilm is not on {ollama.host}: "
+            "run 'ollama pull all-minilm'"
+        )
+    elif ollama.problem is None:
+        console.print(f"[green]✓[/] retrieve on Ollama: all-minilm at {ollama.host}")
+    if minilm.installed():
+        console.print("[green]✓[/] retrieve on the embedded engine: all-minilm (all-MiniLM-L6-v2)")
+    else:
+        console.print(f"[red]✗[/] retrieve on the embedded engine: {minilm.INSTALL_HINT}")
+
+
 def run_doctor(scenario: Scenario | None, console: Console) -> int:
     """Print the diagnosis; 0 when some backend can run the scenario, 3 otherwise."""
     ollama_ok = True
+    states = []
     for host, profiles in _profiles(scenario).items():
         provider = profiles[0][1].provider if profiles else "ollama"
         state = probe(host, provider)
+        states.append(state)
         _print_server(console, state, provider)
         ollama_ok = _print_profiles(console, state, profiles) and ollama_ok
     embedded_ok = _embedded_section(console, scenario)
+    _retrieve_section(console, scenario, states[0])
     if ollama_ok:
         console.print("backend auto will use: Ollama")
     elif embedded_ok:

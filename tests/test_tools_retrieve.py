@@ -1,12 +1,14 @@
 """The retrieve tool: the right bundled document first, an index that follows file changes.
 
-These tests embed with the real local all-MiniLM-L6-v2 (offline, in-process); the conftest
-guard fails any of them that tries to reach beyond loopback.
+These tests embed with the real all-MiniLM-L6-v2, offline: through `/api/embed` of a gateway
+over the embedded upstream (`all-minilm`, the path of every run) and in-process (`local`,
+for tool use with no gateway). The conftest guard fails any test that leaves loopback.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.server import Gateway
+from gateway.upstreams.embedded import EmbeddedUpstream
 from tests.fake_ollama import FakeOllama
 from tools import call_tool, get
-from tools.retrieve import chunks, document_files, search
+from tools.embeddings import LOCAL, gateway_setting
+from tools.retrieve import chunks, document_files, open_collection, search
 from tools.workspace import INDEX_DIR, ToolContext
 
 DOCS = Path(__file__).resolve().parents[1] / "scenarios" / "data" / "support_qa"
@@ -33,6 +38,19 @@ QUESTIONS = {
 
 
 @pytest.fixture(scope="module")
+def minilm_gateway() -> Iterator[str]:
+    """The `ollama:all-minilm@URL` setting of a gateway over the embedded upstream."""
+    with Gateway(EmbeddedUpstream()) as gateway:
+        yield gateway_setting(gateway.base_url)
+
+
+@pytest.fixture(params=["gateway", "in-process"])
+def setting(request: pytest.FixtureRequest, minilm_gateway: str) -> str:
+    """Each embeddings route: the run's gateway `/api/embed`, and the in-process model."""
+    return minilm_gateway if request.param == "gateway" else LOCAL
+
+
+@pytest.fixture(scope="module")
 def support_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled support docs copied into a workspace, indexed once for the module."""
     workspace = tmp_path_factory.mktemp("support") / "ws"
@@ -42,16 +60,36 @@ def support_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(("question", "expected"), QUESTIONS.items())
 def test_the_right_document_comes_first(
-    support_workspace: Path, question: str, expected: str
+    support_workspace: Path, setting: str, question: str, expected: str
 ) -> None:
-    """Each support question finds the document that answers it as the top hit."""
-    hits = search(support_workspace, question, k=3)
+    """Each support question finds the document that answers it as the top hit, either route."""
+    hits = search(support_workspace, question, k=3, setting=setting)
     assert hits[0].path == expected, [h.path for h in hits]
 
 
-def test_the_tool_returns_passages_under_their_file_names(support_workspace: Path) -> None:
+def test_each_embedder_keeps_its_own_index(support_workspace: Path, minilm_gateway: str) -> None:
+    """The gateway's all-minilm and the in-process model index into separate collections."""
+    search(support_workspace, "refund", setting=minilm_gateway)
+    search(support_workspace, "refund", setting=LOCAL)
+    names = {open_collection(support_workspace, s).name for s in (minilm_gateway, LOCAL)}
+    assert names == {"docs-all-minilm", "docs-all-MiniLM-L6-v2"}
+
+
+def test_a_gateway_without_the_model_is_a_tool_error_with_the_fix(tmp_path: Path) -> None:
+    """When /api/embed has no all-minilm, the model is told to pull or install it."""
+    (tmp_path / "pets.md").write_text("# Pets\n\nOur office dog is called Biscuit.")
+    with FakeOllama([]) as server:
+        context = ToolContext(tmp_path, gateway_setting(server.url))
+        result = call_tool(get("retrieve"), {"query": "dog"}, context)
+    assert result.error is not None and "ollama pull all-minilm" in result.error
+
+
+def test_the_tool_returns_passages_under_their_file_names(
+    support_workspace: Path, minilm_gateway: str
+) -> None:
     """The model sees numbered passages, each headed by its file, and the index stays hidden."""
-    result = call_tool(get("retrieve"), {"query": "refund", "k": 1}, ToolContext(support_workspace))
+    context = ToolContext(support_workspace, minilm_gateway)
+    result = call_tool(get("retrieve"), {"query": "refund", "k": 1}, context)
     assert result.error is None
     assert result.result.startswith("[1] docs/returns.md\n# Returns and refunds")
     assert (support_workspace / INDEX_DIR / "chroma").is_dir()

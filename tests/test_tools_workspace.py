@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from agents.harness import _start_models
+from gateway.backend import Backend
+from gateway.upstreams.replay import ReplayUpstream
+from scenarios.loader import load_file
+from scenarios.support_qa import SCENARIO_FILE
 from scenarios.support_qa import main as support_qa
 from tests.fake_ollama import FakeOllama
 from tools.base import ToolError
@@ -66,3 +73,36 @@ def test_the_harness_gives_support_qa_its_docs(
         "warranty.md",
         "wifi_setup.md",
     ]
+
+
+def test_retrieve_embeds_through_the_runs_gateway(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the run's gateway, retrieve uses its all-minilm; without one, the in-process model."""
+    monkeypatch.delenv("LAB_EMBEDDINGS", raising=False)
+    scenario = _scenario_with_data(tmp_path)
+    url = "http://127.0.0.1:4321"
+    with run_workspace(tmp_path / "runs", "g", scenario, "s", ["retrieve"], url) as context:
+        assert context is not None and context.embeddings == f"ollama:all-minilm@{url}"
+    with run_workspace(tmp_path / "runs", "n", scenario, "s", ["retrieve"]) as context:
+        assert context is not None and context.embeddings == "local"
+    monkeypatch.setenv("LAB_EMBEDDINGS", "local")
+    with run_workspace(tmp_path / "runs", "o", scenario, "s", ["retrieve"], url) as context:
+        assert context is not None and context.embeddings == "local"
+
+
+@pytest.mark.parametrize(
+    ("kind", "embeds"),
+    [("embedded", True), ("ollama", True), ("replay", False), ("replay+embedded", False)],
+)
+def test_only_backends_that_embed_lend_retrieve_their_gateway(kind: str, embeds: bool) -> None:
+    """The harness hands retrieve the gateway of an embedded or Ollama backend, not a replay's."""
+    scenario = load_file(SCENARIO_FILE).scenario
+    backend = Backend(kind, ReplayUpstream([]), {}, "note")
+
+    def select(*_: Any) -> Backend:
+        return backend
+
+    with ExitStack() as stack:
+        _, _, url = _start_models(scenario, "run", "auto", stack, select)
+    assert (url or "").startswith("http://127.0.0.1:") is embeds

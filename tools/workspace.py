@@ -7,7 +7,8 @@ The files tools (`read_file`, `list_files`, `write_file`) never leave it, and `r
 keeps its index in it, under `INDEX_DIR`, which the files tools do not show or touch.
 
 The harness activates the context for the run (`run_workspace`); framework adapters and
-the LangGraph compiler find it with `current()`.
+the LangGraph compiler find it with `current()`. The harness also passes the base URL of
+the run's gateway, so that `retrieve` embeds through its `/api/embed` (`all-minilm`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.base import ToolError
+from tools.embeddings import LOCAL, gateway_setting
 
 INDEX_DIR = ".lab-index"  # retrieve's chromadb index, inside the workspace
-EMBEDDINGS_ENV = "LAB_EMBEDDINGS"  # "local" (default) or "ollama:<model>@<url>"
+EMBEDDINGS_ENV = "LAB_EMBEDDINGS"  # overrides: "local" or "ollama:<model>@<url>"
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class ToolContext:
     """Where a run's tools work: the workspace folder and the embeddings `retrieve` uses."""
 
     workspace: Path
-    embeddings: str = "local"
+    embeddings: str = LOCAL
 
 
 _active: ContextVar[ToolContext | None] = ContextVar("tool_context", default=None)
@@ -81,21 +83,37 @@ def _skip_links(directory: str, names: list[str]) -> list[str]:
     return [n for n in names if os.path.islink(os.path.join(directory, n))]
 
 
-def embeddings_setting() -> str:
-    """Which embeddings `retrieve` uses: `LAB_EMBEDDINGS`, else the local model."""
-    return os.environ.get(EMBEDDINGS_ENV, "local").strip() or "local"
+def embeddings_setting(gateway_url: str | None = None) -> str:
+    """Which embeddings `retrieve` uses: `LAB_EMBEDDINGS`, else the gateway's, else local.
+
+    With a gateway that is `all-minilm` on its `/api/embed`; without one (direct tool use,
+    a replay) the same model runs in this process.
+    """
+    chosen = os.environ.get(EMBEDDINGS_ENV, "").strip()
+    if chosen:
+        return chosen
+    return gateway_setting(gateway_url) if gateway_url else LOCAL
 
 
 @contextmanager
 def run_workspace(
-    runs_dir: Path, run_id: str, scenario_file: Path, scenario_name: str, tool_names: Iterable[str]
+    runs_dir: Path,
+    run_id: str,
+    scenario_file: Path,
+    scenario_name: str,
+    tool_names: Iterable[str],
+    gateway_url: str | None = None,
 ) -> Iterator[ToolContext | None]:
-    """The harness hook: a seeded, active workspace when some agent has tools, else nothing."""
+    """The harness hook: a seeded, active workspace when some agent has tools, else nothing.
+
+    `gateway_url` is the run's gateway that `retrieve` embeds through (None: in-process).
+    """
     if not list(tool_names):
         yield None
         return
     folder = create_workspace(
         workspace_path(runs_dir, run_id), seed_folder(scenario_file, scenario_name)
     )
-    with activated(ToolContext(folder.resolve(), embeddings_setting())) as context:
+    context = ToolContext(folder.resolve(), embeddings_setting(gateway_url))
+    with activated(context):
         yield context

