@@ -217,7 +217,7 @@ def _summarize(outcomes: list[_Outcome], console: Console) -> int:
 
     traces = [o.trace for o in outcomes if o.trace is not None]
     if traces:
-        print_compare(traces, console)
+        print_compare(traces)
     for outcome in outcomes:
         if outcome.error:
             console.print(f"[yellow]{outcome.framework}[/]: {outcome.error}")

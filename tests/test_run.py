@@ -113,3 +113,19 @@ def test_unknown_input_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code = research_team(["--input", "topik=x", "--runs-dir", str(tmp_path), "-q"])
     assert code == 2
     assert "unknown input 'topik' (known: topic)" in capsys.readouterr().err
+
+
+def test_framework_all_runs_each_framework_and_prints_the_compare_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--framework all runs langgraph, crewai and autogen in turn, then one row each in a table."""
+    with FakeOllama(REPLIES * 3) as server:
+        monkeypatch.setenv("OLLAMA_HOST", server.url)
+        monkeypatch.setenv("COLUMNS", "200")
+        args = ["--framework", "all", "--backend", "ollama", "--runs-dir", str(tmp_path), "-q"]
+        assert research_team(args) == 0
+    traces = sorted(p.name.split("-")[2] for p in tmp_path.glob("*.jsonl"))
+    assert traces == ["autogen", "crewai", "langgraph"]
+    table = capsys.readouterr().out.split("runs compared", 1)[1]
+    rows = [line for line in table.splitlines() if "research_team" in line]
+    assert sorted(row.split("│")[2].strip() for row in rows) == ["autogen", "crewai", "langgraph"]
