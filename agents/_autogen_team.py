@@ -398,19 +398,16 @@ class TaskAgent(BaseChatAgent):
         if error is None:
             return answer
         where = f"task {self.task.name!r} ({agent})"
-        retry = tooling._invalid_warning(where, self.schema, error)
+        retry = tooling.schema_retry_warning(where, self.schema, error)
         self.plan.emit_event(retry)
         asked += [
             AssistantMessage(content=raw, source=agent),
-            UserMessage(content=tooling._retry_prompt(error), source=USER),
+            UserMessage(content=tooling.retry_prompt(error), source=USER),
         ]
         answer, raw, second = await self._ask(asked)
         if second is None:
             return answer
-        raise tooling.OutputSchemaError(
-            f"{where}: the model's answer does not match output_schema {self.schema.name} after "
-            f"one retry ({second}); simplify the schema or use a larger model"
-        )
+        raise tooling.OutputSchemaError(where, self.schema, second)
 
     def inner_system(self) -> str:
         """The agent's system prompt (the one its AssistantAgent has)."""

@@ -391,12 +391,9 @@ class EventSink:
                 return True, text
             where = f"task {spec.name!r} ({name})"
             if retried:  # fail as LangGraph fails, not with CrewAI's generic guardrail error
-                raise tooling.OutputSchemaError(
-                    f"{where}: the model's answer does not match output_schema {schema.name} "
-                    f"after one retry ({error}); simplify the schema or use a larger model"
-                )
+                raise tooling.OutputSchemaError(where, schema, error)
             retried.append(error)
-            self.add_event(datetime.now(UTC), tooling._invalid_warning(where, schema, error))
+            self.add_event(datetime.now(UTC), tooling.schema_retry_warning(where, schema, error))
             return False, error
 
         return guard

@@ -83,6 +83,11 @@ def stream_run(
     """
     emitter = _Emitter(recorder)
     start = {"turns_taken": 0, "final_output": ""}
-    for mode, chunk in graph.stream(start, stream_mode=STREAM_MODES):
-        getattr(emitter, mode)(chunk)
+    try:
+        for mode, chunk in graph.stream(start, stream_mode=STREAM_MODES):
+            getattr(emitter, mode)(chunk)
+    except Exception as exc:  # a failing node's own events still belong in the trace
+        for event in getattr(exc, "trace_events", ()):
+            emitter.writer.write(event)
+        raise
     return emitter.final

@@ -14,6 +14,7 @@ failure the model gets one retry with the validation error, then the run fails w
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -33,7 +34,20 @@ ANSWER_NOW = "Now write your answer to the task from these results. Do not call 
 
 
 class OutputSchemaError(RunFailedError):
-    """The model's answer did not match the task's `output_schema`, even after one retry."""
+    """The model's answer did not match the task's `output_schema`, even after one retry.
+
+    `trace_events` holds what the failed turn had to say before it failed (the retry
+    warning): the runner writes them before the error, so the trace shows the retry.
+    """
+
+    def __init__(
+        self, where: str, schema: OutputSchema, error: str, trace_events: Sequence[Event] = ()
+    ) -> None:
+        super().__init__(
+            f"{where}: the model's answer does not match output_schema {schema.name} after one "
+            f"retry ({error}); simplify the schema or use a larger model"
+        )
+        self.trace_events = list(trace_events)
 
 
 # --- the tool loop ---------------------------------------------------------------------
@@ -130,15 +144,12 @@ def structured_answer(
     answer, raw, error = _ask(model, asked, schema)
     if error is None:
         return answer, []
-    retry = [*asked, AIMessage(raw), HumanMessage(_retry_prompt(error))]
+    retry = [*asked, AIMessage(raw), HumanMessage(retry_prompt(error))]
     answer, raw, second = _ask(model, retry, schema)
-    first = _invalid_warning(where, schema, error)
+    first = schema_retry_warning(where, schema, error)
     if second is None:
         return answer, [first]
-    raise OutputSchemaError(
-        f"{where}: the model's answer does not match output_schema {schema.name} after one "
-        f"retry ({second}); simplify the schema or use a larger model"
-    )
+    raise OutputSchemaError(where, schema, second, [first])
 
 
 def _ask(
@@ -184,14 +195,16 @@ def first_json_object(text: str) -> Any:
     return None
 
 
-def _retry_prompt(error: str) -> str:
+def retry_prompt(error: str) -> str:
+    """What a model is told when its answer did not match the schema."""
     return (
         f"Your answer does not match the required schema: {error}. "
         "Answer again with only a JSON object that matches the schema."
     )
 
 
-def _invalid_warning(where: str, schema: OutputSchema, error: str) -> Event:
+def schema_retry_warning(where: str, schema: OutputSchema, error: str) -> Event:
+    """The warning written when an answer is retried for not matching the schema."""
     return {
         "kind": "warning",
         "code": "output_schema_retry",

@@ -164,7 +164,7 @@ def test_unusable_schemas_are_load_errors_with_a_line(schema: str, message: str)
 def test_a_failed_schema_is_an_error_event_and_exit_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Through the harness, two bad answers leave an error event, a failed run and exit 1."""
+    """Two bad answers leave the retry warning, an error event, a failed run and exit 1."""
     scenario = tmp_path / "s.yaml"
     scenario.write_text(SCHEMA_YAML.replace("{model: x}", "{model: smollm2:135m}"))
     with FakeOllama(["no json here", '{"title": 1}']) as server:
@@ -176,6 +176,8 @@ def test_a_failed_schema_is_an_error_event_and_exit_1(
     events = [json.loads(line) for line in trace.read_text().splitlines()]
     (error,) = [e for e in events if e["kind"] == "error"]
     assert error["type"] == "OutputSchemaError" and "after one retry" in error["message"]
+    kinds = [e.get("code", e["kind"]) for e in events[-3:]]
+    assert kinds == ["output_schema_retry", "error", "run_finished"]
     assert events[-1]["status"] == "failed"
     assert "does not match output_schema Plan" in capsys.readouterr().err
 
