@@ -85,3 +85,16 @@ def test_listeners_see_events_and_signals_but_signals_are_not_written(tmp_path: 
     recorder.emit("agent_message", agent="a", content="x")
     assert seen == ["llm_started", "agent_message"]
     assert [e["kind"] for e in _lines(recorder.path)] == ["agent_message"]
+
+
+def test_a_failing_listener_never_stops_the_trace(tmp_path: Path) -> None:
+    """A listener that raises is logged; the event and every later one are still written."""
+    recorder = TraceRecorder(tmp_path / "t.jsonl")
+
+    def broken(_event: dict) -> None:
+        raise ValueError("display bug")
+
+    recorder.subscribe(broken)
+    recorder.emit("route", reason="x")
+    recorder.emit("run_finished", status="ok")
+    assert [e["kind"] for e in _lines(recorder.path)] == ["route", "run_finished"]

@@ -10,11 +10,46 @@ import threading
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.status import Status
 from rich.text import Text
 
 PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan", "orange3")
+PLAIN_FIELDS = ("content",)  # shown as rich Text, never parsed as markup
+
+
+def markup_safe(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its text escaped for rich markup: model-written `[...]` stays text."""
+    return {
+        key: escape(value) if isinstance(value, str) and key not in PLAIN_FIELDS else value
+        for key, value in event.items()
+    }
+
+
+def message_panel(event: dict[str, Any], colour: str) -> Panel:
+    """An agent turn as a panel titled with the agent, its task and the turn number."""
+    task = f" · {event['task']}" if event.get("task") else ""
+    title = f"[bold {colour}]{event.get('agent')}[/]{task} · turn {event.get('turn')}"
+    body = Text(str(event.get("content", "")).strip() or "(empty)")
+    return Panel(body, title=title, title_align="left", border_style=colour)
+
+
+def route_line(event: dict[str, Any]) -> str:
+    """A routing decision as one dim line."""
+    reason = f": {event['reason']}" if event.get("reason") else ""
+    return f"[dim]→ {event.get('from')} → {event.get('to')}{reason}[/]"
+
+
+def warning_line(event: dict[str, Any]) -> str:
+    """A warning as one line."""
+    return f"[yellow]warning[/] {event.get('code')}: {event.get('message')}"
+
+
+def error_line(event: dict[str, Any]) -> str:
+    """An error event as one line (the first line of its message)."""
+    message = str(event.get("message") or "").splitlines() or [""]
+    return f"[red]error[/] {event.get('type')}: {message[0]}"
 
 
 class LiveConsole:
@@ -32,7 +67,7 @@ class LiveConsole:
         handler = getattr(self, f"_on_{event.get('kind')}", None)
         if handler is not None:
             with self._lock:
-                handler(event)
+                handler(markup_safe(event))
 
     def close(self) -> None:
         """Stop the spinner if one is showing."""
@@ -76,28 +111,21 @@ class LiveConsole:
 
     def _on_agent_message(self, event: dict[str, Any]) -> None:
         self._stop_status()
-        agent = event.get("agent")
-        task = f" · {event['task']}" if event.get("task") else ""
-        title = f"[bold {self.colour(agent)}]{agent}[/]{task} · turn {event.get('turn')}"
-        body = Text(str(event.get("content", "")).strip() or "(empty)")
-        self.console.print(
-            Panel(body, title=title, title_align="left", border_style=self.colour(agent))
-        )
+        self.console.print(message_panel(event, self.colour(event.get("agent"))))
 
     def _on_route(self, event: dict[str, Any]) -> None:
-        reason = f": {event['reason']}" if event.get("reason") else ""
-        self.console.print(f"[dim]→ {event.get('from')} → {event.get('to')}{reason}[/]")
+        self.console.print(route_line(event))
 
     def _on_warning(self, event: dict[str, Any]) -> None:
         key = (str(event.get("code")), str(event.get("agent")))
         if event.get("code") == "context_truncated" and key in self._warned:
             return
         self._warned.add(key)
-        self.console.print(f"[yellow]warning[/] {event.get('code')}: {event.get('message')}")
+        self.console.print(warning_line(event))
 
     def _on_error(self, event: dict[str, Any]) -> None:
         self._stop_status()
-        self.console.print(f"[red]error[/] {event.get('type')}: {event.get('message')}")
+        self.console.print(error_line(event))
 
     def _on_run_finished(self, _event: dict[str, Any]) -> None:
         self._stop_status()

@@ -8,6 +8,7 @@ console) see every event, and also transient signals (`llm_started`) that are no
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import structlog
 from traces.schema import LLM_CALL, SCHEMA_VERSION, add_call, empty_totals
 
 Listener = Callable[[dict[str, Any]], None]
+log = logging.getLogger("traces")
 
 
 def new_run_id() -> str:
@@ -84,15 +86,25 @@ class TraceRecorder:
             if kind == LLM_CALL:
                 add_call(self._totals, fields)
             self._logger.msg(kind, **fields)
-        self._notify({"kind": kind, "run_id": self.run_id, **fields})
+            self._notify({"kind": kind, "run_id": self.run_id, **fields})
 
     def signal(self, kind: str, **fields: Any) -> None:
         """Tell the listeners something transient (not written), e.g. a model call began."""
-        self._notify({"kind": kind, "run_id": self.run_id, **fields})
+        with self._lock:
+            self._notify({"kind": kind, "run_id": self.run_id, **fields})
 
     def _notify(self, event: dict[str, Any]) -> None:
+        """Pass an event to each listener in `seq` order; a failing listener never stops a run.
+
+        A listener is a display: its failure is logged and the trace goes on being written.
+        """
         for listener in list(self._listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception as exc:
+                log.warning(
+                    "display failed on a %s event (%s: %s)", event["kind"], type(exc).__name__, exc
+                )
 
     def totals(self) -> dict[str, Any]:
         """Sums over the `llm_call` events written so far."""

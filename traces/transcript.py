@@ -12,11 +12,18 @@ import json
 from typing import Any
 
 from rich.console import Console
-from rich.panel import Panel
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.text import Text
 
-from traces.console import PALETTE
+from traces.console import (
+    PALETTE,
+    error_line,
+    markup_safe,
+    message_panel,
+    route_line,
+    warning_line,
+)
 from traces.reader import Trace
 from traces.schema import LLM_CALL
 
@@ -54,7 +61,7 @@ class Transcript:
         for event in self.trace.events:
             handler = getattr(self, f"_on_{event.get('kind')}", None)
             if handler is not None:
-                handler(event)
+                handler(markup_safe(event))
         self._outcome()
 
     def _header(self) -> None:
@@ -89,17 +96,11 @@ class Transcript:
         self.console.print(line)
 
     def _on_agent_message(self, event: Event) -> None:
-        agent = event.get("agent")
-        task = f" · {event['task']}" if event.get("task") else ""
-        title = f"[bold {self.colour(agent)}]{agent}[/]{task} · turn {event.get('turn')}"
-        body = Text(str(event.get("content", "")).strip() or "(empty)")
-        self.console.print(
-            Panel(body, title=title, title_align="left", border_style=self.colour(agent))
-        )
+        self.console.print(message_panel(event, self.colour(event.get("agent"))))
 
     def _on_tool_call(self, event: Event) -> None:
         agent = event.get("agent")
-        arguments = json.dumps(event.get("arguments"), ensure_ascii=False)
+        arguments = escape(json.dumps(event.get("arguments"), ensure_ascii=False))
         head = f"  [{self.colour(agent)}]{agent}[/] calls [bold]{event.get('tool')}[/]{arguments}"
         duration = event.get("duration_ms") or event.get("duration")
         took = f" [dim]({duration} ms)[/]" if duration is not None else ""
@@ -109,15 +110,13 @@ class Transcript:
             self.console.print(f"{head}{took} → {_clip(str(event.get('result')))}")
 
     def _on_route(self, event: Event) -> None:
-        reason = f": {event['reason']}" if event.get("reason") else ""
-        self.console.print(f"[dim]→ {event.get('from')} → {event.get('to')}{reason}[/]")
+        self.console.print(route_line(event))
 
     def _on_warning(self, event: Event) -> None:
-        self.console.print(f"[yellow]warning[/] {event.get('code')}: {event.get('message')}")
+        self.console.print(warning_line(event))
 
     def _on_error(self, event: Event) -> None:
-        message = str(event.get("message") or "").splitlines() or [""]
-        self.console.print(f"[red]error[/] {event.get('type')}: {message[0]}")
+        self.console.print(error_line(event))
 
     def _outcome(self) -> None:
         finished = self.trace.run_finished
