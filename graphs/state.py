@@ -90,7 +90,8 @@ def agent_turn(
     if schema is None:
         return text, [*events, _message(agent, task, text)]
     where = f"task {task!r} ({agent})"
-    answer, warnings = tooling.structured_answer(model, history, schema, where)
+    with tooling.carrying(events):
+        answer, warnings = tooling.structured_answer(model, history, schema, where)
     text = json.dumps(answer, ensure_ascii=False)
     extra = {"output_schema": schema.name, "structured_output": answer}
     return text, [*events, *warnings, _message(agent, task, text, **extra)]

@@ -14,7 +14,8 @@ failure the model gets one retry with the validation error, then the run fails w
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -72,24 +73,41 @@ def tool_loop(
     as text, without tools, which small models follow far better than a long tool history.
     """
     bound = model.bind_tools([openai_schema(t) for t in agent_tools_])
-    history, events, seen = list(messages), [], set()
-    for _ in range(MAX_TOOL_ROUNDS):
-        reply = bound.invoke(history)
-        if not reply.tool_calls:
+    history: list[BaseMessage] = list(messages)
+    events: list[Event] = []
+    seen: set[str] = set()
+    with carrying(events):
+        for _ in range(MAX_TOOL_ROUNDS):
+            reply = bound.invoke(history)
+            if not reply.tool_calls:
+                history.append(reply)
+                return reply.text.strip(), history, events
+            fresh = [c for c in reply.tool_calls if _call_key(c) not in seen]
+            if not fresh:
+                break
             history.append(reply)
-            return reply.text.strip(), history, events
-        fresh = [c for c in reply.tool_calls if _call_key(c) not in seen]
-        if not fresh:
-            break
-        history.append(reply)
-        for call in fresh:
-            seen.add(_call_key(call))
-            message, event = _run_call(agent_tools_, call, agent, task, f"call_{len(events)}")
-            history.append(message)
-            events.append(event)
-    else:
-        events.append(_rounds_warning(agent))
-    return _answer_from_results(model, messages, history, events)
+            for call in fresh:
+                seen.add(_call_key(call))
+                message, event = _run_call(agent_tools_, call, agent, task, f"call_{len(events)}")
+                history.append(message)
+                events.append(event)
+        else:
+            events.append(_rounds_warning(agent))
+        return _answer_from_results(model, messages, history, events)
+
+
+@contextmanager
+def carrying(events: list[Event]) -> Iterator[None]:
+    """A turn's events so far ride on any exception that ends it, as `trace_events`.
+
+    `graphs.run.stream_run` writes them before re-raising, so the tool calls a failed turn
+    made (with their side effects) are still in the trace.
+    """
+    try:
+        yield
+    except Exception as exc:
+        exc.trace_events = [*events, *getattr(exc, "trace_events", ())]  # type: ignore[attr-defined]
+        raise
 
 
 def _call_key(call: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import ToolMessage
 
 from graphs.tooling import MAX_TOOL_ROUNDS
-from tests.fakes import Outcome, Team, run_scenario
+from tests.fakes import Outcome, Team, read_events, run_scenario
 from tests.tools_fakes import ToolCallingModel, calls
 from tools.workspace import ToolContext, activated
 
@@ -144,3 +144,16 @@ def test_results_are_bounded_in_the_trace(tmp_path: Path, size: int) -> None:
         outcome = run_scenario(YAML, team, tmp_path)
     result = _tool_events(outcome)[0]["result"]
     assert len(result) < 1100 and result.endswith("more characters cut]")
+
+
+def test_tool_calls_of_a_turn_that_then_fails_stay_in_the_trace(tmp_path: Path) -> None:
+    """A model error after a tool call fails the run, but the tool_call event is still written."""
+
+    def dies(_messages: list[Any]) -> str:
+        raise RuntimeError("the model server went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        _run(tmp_path, [calls(("calculator", {"expression": "6 * 7"})), dies])
+    events = read_events(tmp_path / "t.jsonl")
+    assert [(e["kind"], e.get("tool")) for e in events] == [("tool_call", "calculator")]
+    assert events[0]["result"] == "6 * 7 = 42"
