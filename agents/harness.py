@@ -81,18 +81,26 @@ def run_scenario(
     scenario, values = _prepare(loaded.scenario, options)
     runner = get_runner(options.framework)
     runner.check(scenario)
-    run_id = new_run_id()
-    recorder = TraceRecorder(
-        trace_path(options.runs_dir, scenario.name, options.framework, run_id), run_id
-    )
+    recorder = _open_trace(options.runs_dir, scenario.name, options.framework)
     for listener in listeners:
         recorder.subscribe(listener)
     trace_registry.register(recorder)
     try:
         return _run(loaded, scenario, values, options, runner, recorder, say)
     finally:
-        trace_registry.unregister(run_id)
+        trace_registry.unregister(recorder.run_id)
         recorder.close()
+
+
+def _open_trace(runs_dir: Path, scenario: str, framework: str) -> TraceRecorder:
+    """A new run's recorder; an unwritable runs folder is bad input, said in one line."""
+    run_id = new_run_id()
+    try:
+        return TraceRecorder(trace_path(runs_dir, scenario, framework, run_id), run_id)
+    except OSError as exc:
+        raise ScenarioError(
+            f"--runs-dir {runs_dir}: cannot write traces there ({exc.strerror})"
+        ) from None
 
 
 def _prepare(scenario: Scenario, options: RunOptions) -> tuple[Scenario, dict[str, str]]:

@@ -11,6 +11,8 @@ import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from scenarios.errors import ScenarioError
+
 DEFAULT_HOST = "http://localhost:11434"
 DEFAULT_PORT = 11434
 CONTAINER_HINT = (
@@ -22,7 +24,7 @@ CONTAINER_HINT = (
 
 def normalize_host(value: str) -> str:
     """`scheme://host:port` (no trailing slash or path kept) from any form Ollama accepts."""
-    value = value.strip()
+    original = value = value.strip()
     if "://" not in value:
         value = f"http://{value}"
     parts = urlsplit(value)
@@ -30,7 +32,12 @@ def normalize_host(value: str) -> str:
     host = parts.hostname or "localhost"
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1"
-    port = parts.port or (443 if scheme == "https" else DEFAULT_PORT)
+    try:
+        port = parts.port or (443 if scheme == "https" else DEFAULT_PORT)
+    except ValueError:
+        raise ScenarioError(
+            f"Ollama host {original!r}: the port must be a number from 1 to 65535"
+        ) from None
     if ":" in host:
         host = f"[{host}]"
     path = parts.path.rstrip("/")

@@ -277,7 +277,11 @@ def schema_text() -> str:
 def cmd_schema(args: argparse.Namespace) -> int:
     """Write the JSON Schema to a file or stdout."""
     if args.output:
-        args.output.write_text(schema_text(), encoding="utf-8")
+        try:
+            args.output.write_text(schema_text(), encoding="utf-8")
+        except OSError as exc:
+            message = f"{args.output}: cannot write the schema ({exc.strerror})"
+            raise ScenarioError(message) from None
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(schema_text())

@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from scenarios.errors import ScenarioError
 from scenarios.spec import Loc, Problem, Scenario
+from scenarios.textfile import read_text
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,7 @@ class LoadedScenario:
 def load_file(path: str | Path) -> LoadedScenario:
     """Read, parse and validate a scenario file; raise ScenarioError with every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
+    text = read_text(path, "scenario")
     return LoadedScenario(load_text(text, source=path.name), path, text)
 
 
@@ -69,6 +65,9 @@ def _parse_yaml(text: str, source: str) -> CommentedMap:
     except MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise ScenarioError(f"{source}:{line}: YAML syntax: {exc.problem}") from None
+    except YAMLError as exc:  # e.g. a control character the reader refuses (at `position`)
+        line = text.count("\n", 0, getattr(exc, "position", 0) or 0) + 1
+        raise ScenarioError(f"{source}:{line}: YAML: {_first_line(str(exc))}") from None
     if not isinstance(data, CommentedMap):
         raise ScenarioError(f"{source}:1: a scenario is a YAML mapping (name, models, agents...)")
     return data
@@ -155,3 +154,7 @@ def _position(node: Any, part: str | int) -> tuple[int, Any] | None:
     if isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
         return node.lc.item(part)[0], node[part]
     return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unreadable"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.cli import SCHEMA_FILE, main, shipped_scenarios
+from scenarios.cli import SCHEMA_FILE, SHIPPED_DIR, main, shipped_scenarios
 
 BROKEN = """\
 name: broken
@@ -56,7 +56,7 @@ def test_validate_missing_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_graph_prints_mermaid_naming_the_agents(capsys: pytest.CaptureFixture[str]) -> None:
     """`graph` on research_team prints a Mermaid graph that names planner, writer and editor."""
-    assert main(["graph", "scenarios/research_team.yaml"]) == 0
+    assert main(["graph", str(SHIPPED_DIR / "research_team.yaml")]) == 0
     out = capsys.readouterr().out
     assert out.lstrip().startswith(("graph", "---", "%%"))
     assert all(agent in out for agent in ("planner", "writer", "editor"))
@@ -100,5 +100,40 @@ def test_usage_errors_are_exit_2_and_help_is_0(capsys: pytest.CaptureFixture[str
 
 def test_bad_model_override_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     """--model for a profile the scenario lacks: exit 2 naming the known profiles."""
-    assert main(["run", "scenarios/research_team.yaml", "--model", "big=llama3.1:8b"]) == 2
+    scenario = str(SHIPPED_DIR / "research_team.yaml")
+    assert main(["run", scenario, "--model", "big=llama3.1:8b"]) == 2
     assert "unknown model profile 'big' (known: default)" in capsys.readouterr().err
+
+
+def test_schema_into_a_missing_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`schema -o` into a folder that does not exist: exit 2 and one line naming the file."""
+    target = tmp_path / "no" / "s.json"
+    assert main(["schema", "-o", str(target)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {target}: cannot write the schema (No such file or directory)"
+    )
+
+
+def test_an_unwritable_runs_dir_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A --runs-dir that cannot be created: exit 2 and one line naming it, no traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    runs = blocker / "runs"
+    assert main(["run", str(SHIPPED_DIR / "research_team.yaml"), "--runs-dir", str(runs)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --runs-dir {runs}: cannot write traces there (Not a directory)"
+
+
+def test_a_bad_ollama_port_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """OLLAMA_HOST with a port that is not a number: exit 2, one line naming the value."""
+    monkeypatch.setenv("OLLAMA_HOST", "localhost:abc")
+    scenario = str(SHIPPED_DIR / "research_team.yaml")
+    assert main(["run", scenario, "--backend", "ollama", "--runs-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: Ollama host 'localhost:abc': the port must be a number from 1 to 65535"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from scenarios.errors import ScenarioError
-from scenarios.loader import format_loc, load_text
+from scenarios.loader import format_loc, load_file, load_text
 
 VALID = """\
 name: demo
@@ -127,3 +129,21 @@ def test_format_loc() -> None:
     assert format_loc(("agents", 1, "model")) == "agents[1].model"
     assert format_loc(("team",)) == "team"
     assert format_loc(()) == "(top level)"
+
+
+def test_a_control_character_names_its_line() -> None:
+    """A character YAML refuses is one line naming the file and line, not a traceback."""
+    with pytest.raises(ScenarioError) as raised:
+        load_text(VALID.replace("role: Planner", "role: Plan\x07ner"), source="t.yaml")
+    assert str(raised.value).startswith("t.yaml:10: YAML: unacceptable character #x0007")
+
+
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    """A scenario file in another encoding is refused naming the file and the byte."""
+    path = tmp_path / "latin.yaml"
+    data = VALID.replace("Planner", "Plan\xe9r").encode("latin-1")
+    path.write_bytes(data)
+    with pytest.raises(ScenarioError) as raised:
+        load_file(path)
+    byte = data.index(b"\xe9")
+    assert str(raised.value) == f"{path}: not a scenario (not UTF-8 text at byte {byte})"

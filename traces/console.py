@@ -123,9 +123,9 @@ class LiveConsole:
         self._warned.add(key)
         self.console.print(warning_line(event))
 
-    def _on_error(self, event: dict[str, Any]) -> None:
+    def _on_error(self, _event: dict[str, Any]) -> None:
+        """Stop the spinner; the error itself is the CLI's one line (printed once, not twice)."""
         self._stop_status()
-        self.console.print(error_line(event))
 
     def _on_run_finished(self, _event: dict[str, Any]) -> None:
         self._stop_status()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.errors import ScenarioError
+from scenarios.textfile import read_text
 from traces.schema import KINDS, RUN_FINISHED, RUN_STARTED, SCHEMA_VERSION
 
 STATUS_UNFINISHED = "unfinished"
@@ -90,7 +91,7 @@ class Trace:
 def read_trace(path: Path | str) -> Trace:
     """Read one trace file (TraceError with a one-line reason when it cannot be read)."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path, "trace", TraceError)
     lines = text.split("\n")
     ends_with_newline = text.endswith("\n")
     events: list[Event] = []
@@ -110,19 +111,6 @@ def read_trace(path: Path | str) -> Trace:
     events = [_upgrade(e, schema) for e in events]
     unknown = tuple(sorted({str(e["kind"]) for e in events} - set(KINDS)))
     return Trace(path, tuple(events), schema, cut, unknown)
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="strict")
-    except FileNotFoundError:
-        raise TraceError(f"{path}: no such trace file") from None
-    except IsADirectoryError:
-        raise TraceError(f"{path}: is a directory, not a trace file") from None
-    except UnicodeDecodeError as exc:
-        raise TraceError(f"{path}: not a trace (not UTF-8 text at byte {exc.start})") from None
-    except OSError as exc:
-        raise TraceError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def _parse(path: Path, number: int, line: str, *, tolerate_cut: bool) -> Event | None:
