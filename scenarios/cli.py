@@ -145,6 +145,30 @@ def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
     return result
 
 
+def run_shipped(
+    path: Path,
+    description: str,
+    inputs: dict[str, str],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """`python -m scenarios.<name>`: one shipped scenario, its inputs as flags, run options."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m scenarios.{path.stem}",
+        description=description,
+        epilog="Exit codes: 0 ok, 1 run failed, 2 bad input, 3 model server or model missing.",
+    )
+    for name, help_text in inputs.items():
+        parser.add_argument(f"--{name}", help=help_text)
+    add_run_options(parser)
+    args = parse_args(parser, argv)
+    if isinstance(args, int):
+        return args
+    from scenarios.loader import load_file
+
+    given = {name: value for name in inputs if (value := getattr(args, name)) is not None}
+    return guarded(lambda: execute_run(load_file(path), args, inputs=given))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario file and print its final output and trace path."""
     from scenarios.loader import load_file

@@ -7,7 +7,6 @@ workspace with the `write_file` tool. Prints the last agent's reply and the trac
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 from collections.abc import Sequence
@@ -40,23 +39,15 @@ class EventPlan(BaseModel):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Plan the event; return the exit code."""
-    from scenarios.cli import add_run_options, execute_run, guarded, parse_args
-    from scenarios.loader import load_file
+    from scenarios.cli import run_shipped  # not at import: the YAML imports EventPlan from here
 
-    parser = argparse.ArgumentParser(
-        prog="python -m scenarios.event_planning",
-        description="A venue coordinator and a logistics manager produce a structured event "
-        "plan and save it as plan.json in the run's workspace.",
-        epilog="Exit codes: 0 ok, 1 run failed, 2 bad input, 3 model server or model missing.",
+    return run_shipped(
+        SCENARIO_FILE,
+        "A venue coordinator and a logistics manager produce a structured event plan and "
+        "save it as plan.json in the run's workspace.",
+        {name: f"the event's {name}" for name in ("event", "city", "attendees", "budget")},
+        argv,
     )
-    for name in ("event", "city", "attendees", "budget"):
-        parser.add_argument(f"--{name}", help=f"the event's {name}")
-    add_run_options(parser)
-    args = parse_args(parser, argv)
-    if isinstance(args, int):
-        return args
-    extra = {k: v for k in ("event", "city", "attendees", "budget") if (v := getattr(args, k))}
-    return guarded(lambda: execute_run(load_file(SCENARIO_FILE), args, inputs=extra))
 
 
 if __name__ == "__main__":
