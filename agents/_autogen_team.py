@@ -67,7 +67,6 @@ MODEL_INFO = ModelInfo(
     structured_output=True,
     family=ModelFamily.UNKNOWN,
 )
-MAX_TOOL_ROUNDS = 3  # as graphs.tooling: tool-call rounds an agent gets in one turn
 
 
 def model_client(spec: AgentModel) -> Any:
@@ -76,7 +75,11 @@ def model_client(spec: AgentModel) -> Any:
         from autogen_ext.models.openai import OpenAIChatCompletionClient
 
         return OpenAIChatCompletionClient(
-            model=spec.model, base_url=spec.base_url, api_key=spec.api_key, model_info=MODEL_INFO
+            model=spec.model,
+            base_url=spec.base_url,
+            api_key=spec.api_key,
+            model_info=MODEL_INFO,
+            **spec.openai_params(),
         )
     kwargs: dict[str, Any] = {}
     if spec.keep_alive is not None:
@@ -108,7 +111,7 @@ def assistant(
         system_message=system,
         tools=bound,
         reflect_on_tool_use=True,
-        max_tool_iterations=MAX_TOOL_ROUNDS,
+        max_tool_iterations=tooling.MAX_TOOL_ROUNDS,
         **kwargs,
     )
 

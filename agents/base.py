@@ -28,6 +28,16 @@ class AgentModel:
     keep_alive: str | int | None = None
     api_key: str = "not-needed"
 
+    def openai_params(self) -> dict[str, Any]:
+        """The options an OpenAI-compatible client can send, under their OpenAI names.
+
+        Every framework's OpenAI client is given these, so a scenario samples the same way
+        whichever framework runs it (num_ctx has no OpenAI name: the server decides).
+        """
+        names = {"temperature": "temperature", "seed": "seed", "num_predict": "max_tokens"}
+        names |= {"top_p": "top_p", "stop": "stop"}
+        return {out: self.options[key] for key, out in names.items() if key in self.options}
+
 
 @dataclass(frozen=True)
 class RunResult:

@@ -276,7 +276,12 @@ def crewai_llm(model: AgentModel) -> Any:
     if model.provider == "openai":
         from crewai import LLM
 
-        return LLM(model=f"openai/{model.model}", base_url=model.base_url, api_key=model.api_key)
+        return LLM(
+            model=f"openai/{model.model}",
+            base_url=model.base_url,
+            api_key=model.api_key,
+            **model.openai_params(),
+        )
     from agents.crewai_llm import OllamaNativeLLM
 
     return OllamaNativeLLM.from_agent_model(model)

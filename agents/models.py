@@ -13,7 +13,16 @@ from langchain_core.language_models import BaseChatModel
 
 from agents.base import AgentModel
 
-_OLLAMA_OPTIONS = ("num_ctx", "temperature", "seed", "num_predict", "top_p", "top_k", "stop")
+_OLLAMA_OPTIONS = (
+    "num_ctx",
+    "temperature",
+    "seed",
+    "num_predict",
+    "top_p",
+    "top_k",
+    "stop",
+    "repeat_penalty",
+)
 
 
 def chat_model(spec: AgentModel) -> BaseChatModel:
@@ -27,8 +36,6 @@ def _ollama_model(spec: AgentModel) -> BaseChatModel:
     from langchain_ollama import ChatOllama
 
     kwargs: dict[str, Any] = {k: spec.options[k] for k in _OLLAMA_OPTIONS if k in spec.options}
-    if "repeat_penalty" in spec.options:
-        kwargs["repeat_penalty"] = spec.options["repeat_penalty"]
     if spec.keep_alive is not None:
         kwargs["keep_alive"] = spec.keep_alive
     # The base URL is the run's own gateway on plain-HTTP loopback: no TLS is ever spoken,
@@ -41,13 +48,6 @@ def _ollama_model(spec: AgentModel) -> BaseChatModel:
 def _openai_model(spec: AgentModel) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
-    options = spec.options
-    kwargs: dict[str, Any] = {
-        "temperature": options.get("temperature"),
-        "seed": options.get("seed"),
-        "max_tokens": options.get("num_predict"),
-        "top_p": options.get("top_p"),
-        "stop": options.get("stop"),
-    }
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    return ChatOpenAI(model=spec.model, base_url=spec.base_url, api_key=spec.api_key, **kwargs)
+    return ChatOpenAI(
+        model=spec.model, base_url=spec.base_url, api_key=spec.api_key, **spec.openai_params()
+    )

@@ -81,3 +81,27 @@ def test_asking_for_crewai_switches_its_telemetry_off_before_importing_it() -> N
     assert result["imported"] is False
     assert result["env"]["CREWAI_DISABLE_TELEMETRY"] == "true"
     assert result["env"]["CREWAI_TRACING_ENABLED"] == "false"
+
+
+def test_openai_profiles_sample_the_same_on_every_framework() -> None:
+    """Each framework's OpenAI client gets the profile's temperature, seed, max_tokens, top_p."""
+    from agents._autogen_team import model_client
+    from agents.base import AgentModel
+    from agents.crewai_runner import crewai_llm
+    from agents.models import chat_model
+
+    options = {"num_ctx": 4096, "temperature": 0.3, "seed": 7, "num_predict": 99, "top_p": 0.9}
+    spec = AgentModel("a", "openai", "m", "http://127.0.0.1:1/v1", options)
+    expected = {"temperature": 0.3, "seed": 7, "max_tokens": 99, "top_p": 0.9}
+    assert spec.openai_params() == expected
+    langchain = chat_model(spec)
+    assert (langchain.temperature, langchain.seed, langchain.max_tokens, langchain.top_p) == (
+        0.3,
+        7,
+        99,
+        0.9,
+    )
+    crew = crewai_llm(spec)
+    assert (crew.temperature, crew.seed, crew.max_tokens, crew.top_p) == (0.3, 7, 99, 0.9)
+    create_args = model_client(spec)._create_args
+    assert {k: create_args[k] for k in expected} == expected
