@@ -128,7 +128,7 @@ def _run(
                 scenario, recorder.run_id, options.backend, stack, options.backend_factory
             )
             recorder.emit(BACKEND_SELECTED, backends=backends)
-            for line in {b["note"] for b in backends}:
+            for line in dict.fromkeys(b["note"] for b in backends):
                 say(line)
             tool_names = [name for agent in scenario.agents for name in agent.tools]
             stack.enter_context(

@@ -12,8 +12,7 @@ from graphs import parallel, reflection, round_robin, sequential, supervisor
 from graphs.state import Build, ModelFor
 from graphs.validate import validate
 from scenarios.errors import ScenarioError
-from scenarios.loader import format_loc
-from scenarios.spec import Scenario
+from scenarios.spec import Scenario, format_loc
 
 TOPOLOGY_MODULES: dict[str, ModuleType] = {
     "sequential": sequential,

@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from scenarios.errors import ScenarioError
-from scenarios.spec import Loc, Problem, Scenario
+from scenarios.spec import Loc, Problem, Scenario, format_loc
 from scenarios.textfile import read_text
 
 
@@ -126,14 +126,6 @@ def _format_problems(source: str, data: CommentedMap, problems: list[Problem]) -
     return "\n".join(
         f"{source}:{line_of(data, p.loc)}: {format_loc(p.loc)}: {p.message}" for p in problems
     )
-
-
-def format_loc(loc: Loc) -> str:
-    """`("agents", 1, "model")` → `agents[1].model`."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
 
 
 def line_of(data: Any, loc: Loc) -> int:

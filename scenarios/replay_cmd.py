@@ -290,12 +290,17 @@ def _execute(plan: Rerun, console: Console) -> Any:
     try:
         return run_scenario(plan.loaded, plan.options, say=console.print, listeners=(live,))
     except LabError as exc:
-        raise _diverged(plan) or exc from None
+        diverged = _diverged(plan)
+        if diverged is None:
+            raise
+        diverged.trace_path = exc.trace_path
+        raise diverged from None
     finally:
         live.close()
 
 
 def _diverged(plan: Rerun) -> RunFailedError | None:
+    """The run's divergence as its one-line error, its diff printed first; None if none."""
     divergence = plan.replay.divergence
     if divergence is None:
         return None
@@ -322,9 +327,8 @@ def _note_scenario_change(plan: Rerun, console: Console) -> None:
 
 def _check_complete(plan: Rerun, args: argparse.Namespace) -> None:
     """A divergence the client swallowed, or recorded calls never asked for, fail the run."""
-    if (divergence := plan.replay.divergence) is not None:
-        print(divergence.diff, file=sys.stderr)
-        raise RunFailedError(divergence.message)
+    if (diverged := _diverged(plan)) is not None:
+        raise diverged
     if args.fork_from is not None:
         return
     left = plan.replay.matcher.unserved()

@@ -27,6 +27,14 @@ class Problem:
     message: str
 
 
+def format_loc(loc: Loc) -> str:
+    """`("agents", 1, "model")` → `agents[1].model`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -215,6 +216,37 @@ def test_record_dir_writes_a_session_trace(tmp_path: Path) -> None:
     assert event["kind"] == "llm_call" and event["agent"] is None and event["streamed"] is False
 
 
+@pytest.mark.parametrize(
+    "run",
+    ["..%252F..%252F..%252Fescaped", "..%2F..%2F..%2Fescaped", "a.b", "x" * 65],
+)
+def test_record_dir_refuses_unsafe_run_ids_as_file_names(tmp_path: Path, run: str) -> None:
+    """A run id that is not a plain name (traversal, dots, too long) goes to the session trace."""
+    record_dir = tmp_path / "a" / "b" / "rec"
+    with Gateway(ScriptedUpstream(), record_dir=record_dir) as gateway:
+        url = f"{gateway.base_url}/r/{run}/a/writer"
+        response = _chat(url, stream=False)
+        with_header = httpx.post(
+            f"{gateway.base_url}/api/chat",
+            json={"model": "m", "messages": [], "stream": False},
+            headers={"X-Lab-Run": "../../../escaped-header"},
+            timeout=10,
+        )
+    assert response.status_code == 200 and with_header.status_code == 200
+    written = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert all(p.parent == record_dir for p in written), written
+    assert [p.name.split("-gateway-")[1][:8] for p in written] == ["session-"]
+
+
+def test_record_dir_names_a_trace_by_a_safe_run_id(tmp_path: Path) -> None:
+    """A plain run id (as `new_run_id` makes) gets the gateway's own run trace in record_dir."""
+    with Gateway(ScriptedUpstream(), record_dir=tmp_path) as gateway:
+        _chat(gateway.agent_url("Run_1-a", "writer"), stream=False)
+    (path,) = tmp_path.glob("*-gateway-run-Run_1-a.jsonl")
+    (event,) = _events(path)
+    assert event["kind"] == "llm_call" and event["agent"] == "writer"
+
+
 def test_broken_stream_ends_with_an_error_line(run_recorder: TraceRecorder) -> None:
     """A stream that breaks mid-way ends with an `{"error": ...}` NDJSON line and an error call."""
     with Gateway(ScriptedUpstream(break_stream=True)) as gateway:
@@ -386,3 +418,162 @@ def test_over_long_prompt_keeps_its_tail() -> None:
 
     assert fit_to_context(list(range(600)), 512) == list(range(96, 600))
     assert fit_to_context([1, 2, 3], 512) == [1, 2, 3]
+
+
+class FailingUpstream(Upstream):
+    """An upstream whose every request raises; counts `aclose` calls and their event loops."""
+
+    kind = "ollama"
+
+    def __init__(self) -> None:
+        self.closed_on: list[asyncio.AbstractEventLoop] = []
+
+    async def request(
+        self, method: str, path: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
+        """Fail."""
+        raise RuntimeError("upstream exploded")
+
+    async def aclose(self) -> None:
+        """Note the loop the gateway closed us on."""
+        self.closed_on.append(asyncio.get_running_loop())
+
+
+def test_unrecorded_request_failure_is_a_502() -> None:
+    """An upstream exception on an unrecorded request is a 502 `{"error": ...}`, as on recorded."""
+    with Gateway(FailingUpstream()) as gateway:
+        version = httpx.get(f"{gateway.base_url}/api/version", timeout=10)
+        chat = _chat(gateway.base_url)
+    for response in (version, chat):
+        assert response.status_code == 502
+        assert response.json() == {"error": "upstream failed: upstream exploded"}
+
+
+def test_stop_closes_the_upstream_on_the_server_loop() -> None:
+    """Stopping a gateway closes its upstream's connections once, on the server's own loop."""
+    upstream = FailingUpstream()
+    with Gateway(upstream):
+        pass
+    with Gateway(upstream):
+        pass
+    assert len(upstream.closed_on) == 2 and upstream.closed_on[0] is not upstream.closed_on[1]
+    assert all(loop.is_closed() for loop in upstream.closed_on)
+
+
+def test_shared_ollama_upstream_drops_each_loop_client() -> None:
+    """One OllamaUpstream serves gateway after gateway; each stop drops its loop's client."""
+    from gateway.upstreams.ollama import OllamaUpstream
+
+    with Gateway(ScriptedUpstream()) as ollama:
+        upstream = OllamaUpstream(ollama.base_url)
+        for _ in range(2):
+            with Gateway(upstream) as gateway:
+                assert _chat(gateway.base_url, stream=False).status_code == 200
+                assert len(upstream._clients) == 1
+            assert upstream._clients == {}
+
+
+def _capture_socket(monkeypatch: pytest.MonkeyPatch) -> list[socket.socket]:
+    bound: list[socket.socket] = []
+    original = Gateway._bind
+
+    def bind(self: Gateway) -> socket.socket:
+        bound.append(original(self))
+        return bound[-1]
+
+    monkeypatch.setattr(Gateway, "_bind", bind)
+    return bound
+
+
+def test_start_failure_cleans_up_and_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server thread that dies before serving: GatewayError (exit 1), socket closed."""
+    import uvicorn
+
+    from gateway.server import GatewayError
+
+    bound = _capture_socket(monkeypatch)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    gateway = Gateway(ScriptedUpstream())
+    with pytest.raises(GatewayError) as info:
+        gateway.start()
+    assert info.value.exit_code == 1 and "--port" not in str(info.value)
+    assert bound[0].fileno() == -1 and gateway._thread is None and gateway._server is None
+
+
+def test_start_timeout_stops_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that never comes up in time is told to exit and joined; its socket is closed."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from gateway.server import GatewayError
+
+    def hang(self: uvicorn.Server, sockets: Any = None) -> None:
+        while not self.should_exit:
+            time.sleep(0.01)
+
+    bound = _capture_socket(monkeypatch)
+    monkeypatch.setattr(uvicorn.Server, "run", hang)
+    monkeypatch.setattr("gateway.server.START_TIMEOUT_S", 0.2)
+    with pytest.raises(GatewayError) as info:
+        Gateway(ScriptedUpstream()).start()
+    assert info.value.exit_code == 1 and bound[0].fileno() == -1
+    assert not [t for t in threading.enumerate() if t.name.startswith("gateway-") and t.is_alive()]
+
+
+def test_port_taken_is_bad_input() -> None:
+    """A port another server holds is the user's choice to change: exit 2, the --port hint."""
+    from gateway.server import GatewayError
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        with pytest.raises(GatewayError) as info:
+            Gateway(ScriptedUpstream(), port=sock.getsockname()[1]).start()
+    assert info.value.exit_code == 2 and str(info.value).endswith("choose another --port")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [(RuntimeError(), "RuntimeError"), (RuntimeError("boom"), "RuntimeError: boom")],
+)
+def test_engine_error_names_its_type(error: Exception, message: str) -> None:
+    """A failing generation reports `Type: message`, or the type alone when there is no message."""
+    import threading
+
+    from gateway.engine import ChatJob
+    from gateway.upstreams.embedded import EmbeddedUpstream
+
+    class BrokenEngine:
+        def submit(self, tag: str, work: Any) -> None:
+            threading.Thread(target=work).start()
+
+        def model(self, *args: Any) -> Any:
+            raise error
+
+    upstream = object.__new__(EmbeddedUpstream)
+    upstream.engine = BrokenEngine()  # type: ignore[assignment]
+
+    async def first() -> Any:
+        events = upstream._events("t:1", Path("t.gguf"), ChatJob(messages=[]))
+        try:
+            return await anext(events)
+        finally:
+            await events.aclose()
+
+    assert asyncio.run(first()) == ("error", message)
+
+
+def test_unusable_schema_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    """A JSON schema llama.cpp cannot turn into a grammar falls back to any JSON, with a warning."""
+    pytest.importorskip("llama_cpp")
+    from gateway.engine import _grammar, format_grammar
+
+    schema = {"type": "object", "properties": {"a": {"$ref": "http://example.invalid/s"}}}
+    with caplog.at_level("WARNING", logger="gateway"):
+        assert format_grammar(schema) is not None
+        _grammar.cache_clear()
+        format_grammar(dict(schema))
+    warned = [r for r in caplog.records if "cannot become a grammar" in r.getMessage()]
+    assert len(warned) == 1 and "Unsupported ref" in warned[0].getMessage()
