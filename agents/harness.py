@@ -81,7 +81,7 @@ def run_scenario(
     scenario, values = _prepare(loaded.scenario, options)
     runner = get_runner(options.framework)
     runner.check(scenario)
-    recorder = _open_trace(options.runs_dir, scenario.name, options.framework)
+    recorder = open_trace(options.runs_dir, scenario.name, options.framework)
     for listener in listeners:
         recorder.subscribe(listener)
     trace_registry.register(recorder)
@@ -92,7 +92,7 @@ def run_scenario(
         recorder.close()
 
 
-def _open_trace(runs_dir: Path, scenario: str, framework: str) -> TraceRecorder:
+def open_trace(runs_dir: Path, scenario: str, framework: str) -> TraceRecorder:
     """A new run's recorder; an unwritable runs folder is bad input, said in one line."""
     run_id = new_run_id()
     try:
@@ -120,28 +120,41 @@ def _run(
     recorder: TraceRecorder,
     say: Say,
 ) -> RunResult:
-    started = time.perf_counter()
     _emit_started(recorder, loaded, scenario, values, options)
+    with finishing(recorder) as end, ExitStack() as stack:
+        models, backends, embed_url = _start_models(
+            scenario, recorder.run_id, options.backend, stack, options.backend_factory
+        )
+        recorder.emit(BACKEND_SELECTED, backends=backends)
+        for line in dict.fromkeys(b["note"] for b in backends):
+            say(line)
+        tool_names = [name for agent in scenario.agents for name in agent.tools]
+        stack.enter_context(
+            run_workspace(
+                options.runs_dir, recorder.run_id, loaded.path, scenario.name, tool_names, embed_url
+            )
+        )
+        end.output = runner.run(scenario, values, models, recorder)
+    return RunResult(recorder.run_id, STATUS_OK, end.output, recorder.path, options.framework)
+
+
+@dataclass
+class RunEnd:
+    """What a traced run ended with: the final output, set by the code inside `finishing`."""
+
+    output: str = ""
+
+
+@contextmanager
+def finishing(recorder: TraceRecorder) -> Iterator[RunEnd]:
+    """Close a run's trace whatever happens inside: `run_finished` ok, failed or interrupted.
+
+    A failure also writes its `error` event and leaves the trace path on the LabError that
+    reaches the CLI; any other exception becomes a one-line RunFailedError naming the trace.
+    """
+    started, end = time.perf_counter(), RunEnd()
     try:
-        with ExitStack() as stack:
-            models, backends, embed_url = _start_models(
-                scenario, recorder.run_id, options.backend, stack, options.backend_factory
-            )
-            recorder.emit(BACKEND_SELECTED, backends=backends)
-            for line in dict.fromkeys(b["note"] for b in backends):
-                say(line)
-            tool_names = [name for agent in scenario.agents for name in agent.tools]
-            stack.enter_context(
-                run_workspace(
-                    options.runs_dir,
-                    recorder.run_id,
-                    loaded.path,
-                    scenario.name,
-                    tool_names,
-                    embed_url,
-                )
-            )
-            output = runner.run(scenario, values, models, recorder)
+        yield end
     except KeyboardInterrupt:
         _finish(recorder, STATUS_INTERRUPTED, "", started, error="interrupted")
         raise
@@ -158,8 +171,7 @@ def _run(
         )
         failed.trace_path = recorder.path
         raise failed from exc
-    _finish(recorder, STATUS_OK, output, started)
-    return RunResult(recorder.run_id, STATUS_OK, output, recorder.path, options.framework)
+    _finish(recorder, STATUS_OK, end.output, started)
 
 
 def _emit_started(

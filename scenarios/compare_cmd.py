@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,23 +237,22 @@ def bench_model(
     runs_dir: Path,
     console: Console,
 ) -> Path:
-    """Send every prompt to one model through a gateway; return the trace written."""
-    from gateway.backend import select_backend
-    from gateway.hosts import ollama_host
-    from traces import recorder as registry
-    from traces.recorder import TraceRecorder, new_run_id, trace_path
+    """Send every prompt to one model through a gateway; return the trace written.
 
-    host = ollama_host(None)
-    backend = select_backend(backend_choice, host, [("ollama", model)])
-    served = _served(backend, model)
-    console.print(f"[bold]{model}[/]: {backend.note}")
-    run_id = new_run_id()
-    recorder = TraceRecorder(trace_path(runs_dir, BENCH_SCENARIO, _safe(model), run_id), run_id)
+    The trace is opened first and closed by the harness's `finishing`, so a missing model,
+    a failed call or Ctrl-C still leaves `run_finished` (and the error) on disk.
+    """
+    from agents.harness import finishing, open_trace
+    from traces import recorder as registry
+
+    recorder = open_trace(runs_dir, BENCH_SCENARIO, _safe(model))
     registry.register(recorder)
     try:
-        _bench_run(recorder, backend, served, prompt_set, options, console)
+        _emit_started(recorder, model, backend_choice, prompt_set, options)
+        with finishing(recorder) as end:
+            end.output = _bench_run(recorder, model, backend_choice, prompt_set, options, console)
     finally:
-        registry.unregister(run_id)
+        registry.unregister(recorder.run_id)
         recorder.close()
     return recorder.path
 
@@ -276,49 +274,57 @@ def _safe(model: str) -> str:
     return "".join(c if c.isalnum() or c in "._" else "_" for c in model)
 
 
-def _bench_run(
-    recorder: Any,
-    backend: Any,
-    served: str,
-    prompt_set: PromptSet,
-    options: dict[str, Any],
-    console: Console,
+def _emit_started(
+    recorder: Any, model: str, backend: str, prompt_set: PromptSet, options: dict[str, Any]
 ) -> None:
     from agents.harness import package_versions
-    from gateway.server import Gateway
-    from traces.schema import BACKEND_SELECTED, RUN_STARTED
+    from traces.schema import RUN_STARTED
 
-    started = time.perf_counter()
     recorder.emit(
         RUN_STARTED,
         scenario=BENCH_SCENARIO,
         framework="bench",
-        backend=backend.kind,
+        backend=backend,
         inputs={"prompt_set": prompt_set.name},
         prompts_path=str(prompt_set.path),
         prompts=[{"id": i, "prompt": p} for i, p in prompt_set.prompts],
-        models={"bench": {"provider": "ollama", "model": served, "options": options}},
+        models={"bench": {"provider": "ollama", "model": model, "options": options}},
         agents=[BENCH_AGENT],
         versions=package_versions(),
         python=platform.python_version(),
     )
+
+
+def _bench_run(
+    recorder: Any,
+    model: str,
+    backend_choice: str,
+    prompt_set: PromptSet,
+    options: dict[str, Any],
+    console: Console,
+) -> str:
+    """Pick the backend, then ask each prompt through a gateway; the answers, joined."""
+    from gateway.backend import select_backend
+    from gateway.hosts import ollama_host
+    from gateway.server import Gateway
+    from traces.schema import BACKEND_SELECTED
+
+    backend = select_backend(backend_choice, ollama_host(None), [("ollama", model)])
+    served = _served(backend, model)
+    console.print(f"[bold]{model}[/]: {backend.note}")
     recorder.emit(
         BACKEND_SELECTED,
         backends=[{"kind": backend.kind, "models": backend.model_map, "note": backend.note}],
     )
     answers: list[str] = []
-    try:
-        with Gateway(backend.upstream) as gateway:
-            url = f"{gateway.agent_url(recorder.run_id, BENCH_AGENT)}/api/chat"
-            for turn, (prompt_id, prompt) in enumerate(prompt_set.prompts, start=1):
-                console.print(f"  {prompt_id} …")
-                reply = _chat(url, served, prompt, options)
-                _emit_turn(recorder, reply, turn, prompt_id)
-                answers.append(f"[{prompt_id}] {reply.strip()}")
-    except Exception as exc:
-        _finish(recorder, "failed", started, "", f"{type(exc).__name__}: {exc}")
-        raise
-    _finish(recorder, "ok", started, "\n\n".join(answers), None)
+    with Gateway(backend.upstream) as gateway:
+        url = f"{gateway.agent_url(recorder.run_id, BENCH_AGENT)}/api/chat"
+        for turn, (prompt_id, prompt) in enumerate(prompt_set.prompts, start=1):
+            console.print(f"  {prompt_id} …")
+            reply = _chat(url, served, prompt, options)
+            _emit_turn(recorder, reply, turn, prompt_id)
+            answers.append(f"[{prompt_id}] {reply.strip()}")
+    return "\n\n".join(answers)
 
 
 def _chat(url: str, model: str, prompt: str, options: dict[str, Any]) -> str:
@@ -352,12 +358,3 @@ def _emit_turn(recorder: Any, content: str, turn: int, prompt_id: str) -> None:
         turn=turn,
         task=prompt_id,
     )
-
-
-def _finish(recorder: Any, status: str, started: float, output: str, error: str | None) -> None:
-    from traces.schema import ERROR, RUN_FINISHED
-
-    if error:
-        recorder.emit(ERROR, type="BenchFailed", message=error, where="bench-models")
-    totals = {**recorder.totals(), "wall_time_s": round(time.perf_counter() - started, 6)}
-    recorder.emit(RUN_FINISHED, status=status, final_output=output, totals=totals, error=error)

@@ -261,7 +261,7 @@ def test_a_bad_prompt_set_is_refused(tmp_path: Path, content: str, message: str)
 def test_bench_models_refuses_a_stand_in_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Benching a model no server has exits 3: the embedded stand-in would bench another model."""
+    """Benching a model no server has exits 3 (no stand-in), leaving a failed run's trace."""
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")
     code = run_cli(
         [
@@ -276,7 +276,10 @@ def test_bench_models_refuses_a_stand_in_model(
     )
     assert code == 3
     assert "model 'nosuch:7b'" in capsys.readouterr().err
-    assert not list(tmp_path.glob("*.jsonl"))
+    (trace,) = tmp_path.glob("*.jsonl")  # the refused run still leaves its trace
+    events = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert [e["kind"] for e in events] == ["run_started", "error", "run_finished"]
+    assert events[1]["type"] == "ModelServerError" and events[2]["status"] == "failed"
 
 
 def test_bench_models_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
