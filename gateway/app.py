@@ -8,11 +8,11 @@ the path is the Ollama or OpenAI endpoint. Unprefixed requests are served the sa
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -22,7 +22,14 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.recording import OPERATIONS, Assembler, Call, Recorders, assembler_for, record
-from gateway.upstreams.base import Reply, Upstream, error_reply, ndjson_line, sse_event
+from gateway.upstreams.base import (
+    Reply,
+    Upstream,
+    error_reply,
+    json_object,
+    ndjson_line,
+    sse_event,
+)
 from traces.recorder import TraceRecorder
 
 PREFIX = re.compile(r"^/r/(?P<run>[^/]+)/a/(?P<agent>[^/]+)(?P<rest>/.*)?$")
@@ -88,10 +95,9 @@ class GatewayApp:
         recorder = None
         if request.method == "POST" and path in OPERATIONS:
             recorder = self.recorders.recorder_for(attribution.run_id)
-        payload = _payload(body) if recorder is not None else None
+        payload = json_object(body) if recorder is not None else None
         if recorder is None or payload is None:
-            reply = await self.upstream.request(request.method, target, body, headers)
-            return _plain(reply)
+            return _plain(await self._send(request.method, target, body, headers))
         call = Call(path, payload, attribution.agent, self.upstream.kind, started=started)
         recorder.signal("llm_started", agent=call.agent, model=call.model, call_id=call.call_id)
         reply = await self._send(request.method, target, body, headers)
@@ -109,7 +115,14 @@ class GatewayApp:
             return await self.upstream.request(method, target, body, headers)
         except Exception as exc:
             log.exception("upstream failed")
-            return error_reply(f"upstream failed: {exc}", 502)
+            return error_reply(f"upstream failed: {str(exc) or type(exc).__name__}", 502)
+
+    async def aclose(self) -> None:
+        """Release the upstream's connections on this (the server's) event loop."""
+        try:
+            await self.upstream.aclose()
+        except Exception:
+            log.exception("could not close the upstream's connections")
 
     async def _relay(
         self, reply: Reply, call: Call, recorder: TraceRecorder
@@ -128,7 +141,7 @@ class GatewayApp:
             assembler.fail("client disconnected")
             raise
         except Exception as exc:
-            message = f"upstream stream broke: {exc or type(exc).__name__}"
+            message = f"upstream stream broke: {str(exc) or type(exc).__name__}"
             assembler.fail(message)
             if not recorded:
                 assembler.finish()
@@ -152,14 +165,6 @@ class GatewayApp:
         return True
 
 
-def _payload(body: bytes) -> dict | None:
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _plain(reply: Reply) -> Response:
     async def relay() -> AsyncIterator[bytes]:
         try:
@@ -174,7 +179,19 @@ def _plain(reply: Reply) -> Response:
 
 
 def create_app(upstream: Upstream, recorders: Recorders | None = None) -> Starlette:
-    """The Starlette app serving the Ollama API (and `/v1`) in front of `upstream`."""
+    """The Starlette app serving the Ollama API (and `/v1`) in front of `upstream`.
+
+    Its lifespan shutdown closes the upstream's connections of the loop that served it (an
+    upstream may outlive the app and serve a later one on another loop).
+    """
     handler = GatewayApp(upstream, recorders or Recorders())
     routes = [Route("/{path:path}", handler.handle, methods=METHODS)]
-    return Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await handler.aclose()
+
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import json
+import logging
 import os
 import threading
 import time
@@ -33,6 +34,15 @@ THREADS_ENV = "LAB_LLAMA_THREADS"
 TOOL_ARGS_LIMIT = 256
 
 Sink = Callable[[tuple[str, Any]], None]
+log = logging.getLogger("gateway")
+_warned: set[tuple[str, str]] = set()
+
+
+def _warn_once(topic: str, key: str, message: str, *args: Any) -> None:
+    """Log a warning the first time (topic, key) is seen in this process."""
+    if (topic, key) not in _warned:
+        _warned.add((topic, key))
+        log.warning(message, *args)
 
 
 class ModelNotFound(LookupError):
@@ -145,7 +155,14 @@ def _grammar(text: str, is_schema: bool) -> Any:
     if is_schema:
         try:
             return llama_grammar.LlamaGrammar.from_json_schema(text, verbose=False)
-        except Exception:
+        except Exception as exc:
+            _warn_once(
+                "schema",
+                text,
+                "JSON schema cannot become a grammar (%s): constraining output to any JSON: %.200s",
+                str(exc) or type(exc).__name__,
+                text,
+            )
             text = llama_grammar.JSON_GBNF
     return llama_grammar.LlamaGrammar.from_string(text, verbose=False)
 
@@ -207,8 +224,14 @@ class LoadedModel:
         if self.formatter is not None:
             try:
                 return self.formatter(messages=plain).prompt
-            except Exception:
-                pass
+            except Exception as exc:
+                _warn_once(
+                    "template",
+                    str(self.path),
+                    "the chat template of %s failed (%s): using ChatML instead",
+                    self.path.name,
+                    str(exc) or type(exc).__name__,
+                )
         return prompting.chatml(plain)
 
     def tokenize(self, text: str) -> list[int]:
@@ -393,7 +416,7 @@ def _run_tools(
         stream=False,
     )
     gen.sink(("tool_calls", [{"function": {"name": name, "arguments": _arguments(text)}}]))
-    return "stop" if reason == "stop" else reason
+    return reason
 
 
 def _arguments(text: str) -> dict[str, Any]:

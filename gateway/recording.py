@@ -4,12 +4,14 @@ An `Assembler` reads the response bytes as they stream by (NDJSON, SSE or one JS
 and rebuilds the whole answer, its `done_reason` and Ollama metrics. `Recorders` picks the
 trace: the live run's recorder (`traces.recorder.lookup`), else, when the gateway was
 started with `record_dir`, a trace file of the gateway's own per run id (or one session
-file for unattributed calls).
+file for unattributed calls, and for run ids that are not safe in a file name).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 import time
 import uuid
@@ -21,6 +23,9 @@ from gateway.context import is_truncated
 from traces import recorder as trace_recorder
 from traces.recorder import TraceRecorder
 from traces.schema import LLM_CALL, METRIC_KEYS, WARNING
+
+SAFE_RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # `new_run_id` makes 12 hex characters
+log = logging.getLogger("gateway")
 
 OPERATIONS = {
     "/api/chat": "chat",
@@ -274,6 +279,7 @@ class Recorders:
         self.record_dir = Path(record_dir) if record_dir else None
         self.session_id = trace_recorder.new_run_id()
         self._own: dict[str, TraceRecorder] = {}
+        self._unsafe: set[str] = set()
         self._lock = threading.Lock()
 
     def recorder_for(self, run_id: str | None) -> TraceRecorder | None:
@@ -281,8 +287,15 @@ class Recorders:
         live = trace_recorder.lookup(run_id)
         if live is not None or self.record_dir is None:
             return live
-        key = run_id or self.session_id
         with self._lock:
+            if run_id and not SAFE_RUN_ID.fullmatch(run_id):
+                if run_id not in self._unsafe:
+                    self._unsafe.add(run_id)
+                    log.warning(
+                        "run id %r is not a safe file name: using the session trace", run_id
+                    )
+                run_id = None
+            key = run_id or self.session_id
             if key not in self._own:
                 kind = "run" if run_id else "session"
                 path = trace_recorder.trace_path(self.record_dir, "gateway", kind, key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -14,13 +15,21 @@ import uvicorn
 from gateway.app import create_app
 from gateway.recording import Recorders
 from gateway.upstreams.base import Upstream
-from scenarios.errors import EXIT_BAD_INPUT, LabError
+from scenarios.errors import EXIT_BAD_INPUT, EXIT_RUN_FAILED, LabError
 
 START_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 5.0
+PORT_ERRNOS = (errno.EADDRINUSE, errno.EACCES)  # the port is taken, or privileged
 
 
 class GatewayError(LabError):
-    """The gateway could not start (port taken, server crashed)."""
+    """The gateway could not start (server crashed or never came up)."""
+
+    exit_code = EXIT_RUN_FAILED
+
+
+class AddressError(GatewayError):
+    """The address asked for (`--host`, `--port`) cannot be listened on: the user must change it."""
 
     exit_code = EXIT_BAD_INPUT
 
@@ -64,8 +73,9 @@ class Gateway:
             sock.bind((self.host, self.port))
         except OSError as exc:
             sock.close()
-            raise GatewayError(
-                f"cannot listen on {self.host}:{self.port} ({exc.strerror}): choose another --port"
+            fix = "choose another --port" if exc.errno in PORT_ERRNOS else "check --host"
+            raise AddressError(
+                f"cannot listen on {self.host}:{self.port} ({exc.strerror}): {fix}"
             ) from None
         sock.listen(128)
         return sock
@@ -78,7 +88,7 @@ class Gateway:
             self.app,
             log_level="warning",
             access_log=False,
-            lifespan="off",
+            lifespan="on",  # the app's shutdown closes the upstream's connections on this loop
             timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
@@ -89,23 +99,35 @@ class Gateway:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                self._abandon(sock)
                 raise GatewayError(f"the gateway did not start on {self.host}:{port}")
             time.sleep(0.01)
         host = f"[{self.host}]" if ":" in self.host else self.host
         self._base_url = f"http://{host}:{port}"
         return self._base_url
 
+    def _abandon(self, sock: socket.socket) -> None:
+        """Undo a failed start: stop the server thread, close the socket, forget both."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT_S)
+        sock.close()
+        self._server = self._thread = None
+
     def serve_forever(self) -> None:
         """Block until the server stops (Ctrl-C in the foreground)."""
+        # Sleep, not join: a Ctrl-C that interrupts Thread.join marks the still running thread
+        # stopped (CPython 3.11, bpo-45274), and stop() would then not wait for the shutdown.
         while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.5)
+            time.sleep(0.2)
 
     def stop(self) -> None:
         """Stop serving and close the gateway's own trace files."""
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(5)
+            self._thread.join(STOP_TIMEOUT_S)
         self._server = self._thread = None
         self.recorders.close()
 

@@ -577,3 +577,28 @@ def test_unusable_schema_is_logged_once(caplog: pytest.LogCaptureFixture) -> Non
         format_grammar(dict(schema))
     warned = [r for r in caplog.records if "cannot become a grammar" in r.getMessage()]
     assert len(warned) == 1 and "Unsupported ref" in warned[0].getMessage()
+
+
+def test_ctrl_c_in_serve_forever_still_waits_for_shutdown() -> None:
+    """After Ctrl-C in serve_forever, stop() waits for the server: the upstream gets closed."""
+    import _thread
+    import threading
+    import time
+
+    upstream = FailingUpstream()
+    gateway = Gateway(upstream)
+    gateway.start()
+    thread = gateway._thread
+    assert thread is not None
+
+    def interrupt() -> None:
+        time.sleep(0.3)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        gateway.serve_forever()
+    gateway.stop()
+    assert len(upstream.closed_on) == 1
+    thread.join(5)
+    assert not thread.is_alive()

@@ -10,9 +10,11 @@ embedded engine's metrics behind an OpenAI-shaped answer, the num_ctx it used).
 from __future__ import annotations
 
 import json
+import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 NDJSON = "application/x-ndjson"
@@ -22,6 +24,12 @@ SSE = "text/event-stream"
 
 async def _one(chunk: bytes) -> AsyncIterator[bytes]:
     yield chunk
+
+
+async def chunks_of(items: Iterable[bytes]) -> AsyncIterator[bytes]:
+    """The given byte chunks as a reply body."""
+    for item in items:
+        yield item
 
 
 async def _nothing() -> None:
@@ -56,6 +64,21 @@ def openai_error_reply(message: str, status: int) -> Reply:
     return json_reply({"error": error}, status)
 
 
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """A request body parsed as a JSON object (empty means `{}`); None when it is not one."""
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def utc_iso(ts: float | None = None) -> str:
+    """An RFC 3339 UTC time (now by default) as Ollama writes `created_at`."""
+    moment = datetime.fromtimestamp(ts if ts is not None else time.time(), UTC)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def ndjson_line(obj: Any) -> bytes:
     """One NDJSON line."""
     return json.dumps(obj).encode() + b"\n"
@@ -65,6 +88,35 @@ def sse_event(obj: Any) -> bytes:
     """One server-sent event carrying JSON (or the literal `[DONE]`)."""
     data = obj if isinstance(obj, str) else json.dumps(obj)
     return f"data: {data}\n\n".encode()
+
+
+class NativeShape:
+    """The objects of an Ollama `/api/chat` (field "message") or `/api/generate` answer."""
+
+    def __init__(self, model: str, field: str) -> None:
+        self.model, self.field = model, field
+
+    def _piece(self, text: str, calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        if self.field == "response":
+            return {"response": text}
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if calls:
+            message["tool_calls"] = calls
+        return {"message": message}
+
+    def _obj(self, body: dict[str, Any], done: bool) -> dict[str, Any]:
+        return {"model": self.model, "created_at": utc_iso(), **body, "done": done}
+
+    def _done(
+        self,
+        text: str,
+        calls: list[dict[str, Any]],
+        done_reason: str | None,
+        metrics: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """The final object: the last piece, `done: true`, `done_reason` and the metrics."""
+        obj = self._obj(self._piece(text, calls), True)
+        return {**obj, "done_reason": done_reason, **metrics}
 
 
 class Upstream(ABC):

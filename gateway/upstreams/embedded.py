@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from concurrent.futures import Future
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,13 +36,16 @@ from gateway.upstreams.base import (
     JSON,
     NDJSON,
     SSE,
+    NativeShape,
     Reply,
     Upstream,
+    chunks_of,
     error_reply,
     json_reply,
     ndjson_line,
     openai_error_reply,
     sse_event,
+    utc_iso,
 )
 
 VERSION = "0.12.0"
@@ -119,12 +121,6 @@ def minilm_show() -> dict[str, Any]:
         "capabilities": ["embedding"],
         "modified_at": utc_iso((path / "model.safetensors").stat().st_mtime),
     }
-
-
-def utc_iso(ts: float | None = None) -> str:
-    """An RFC 3339 UTC time as Ollama writes it."""
-    moment = datetime.fromtimestamp(ts if ts is not None else time.time(), UTC)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def keep_alive_seconds(value: Any) -> float | None:
@@ -219,7 +215,7 @@ class EmbeddedUpstream(Upstream):
         if handler is None and method == "GET" and route.startswith("/v1/models/"):
             return self._v1_model(route[len("/v1/models/") :])
         if handler is None:
-            return Reply(404, "text/plain", _chunks([b"404 page not found"]))
+            return Reply(404, "text/plain", chunks_of([b"404 page not found"]))
         if method == "GET":
             return await handler({})
         try:
@@ -268,23 +264,26 @@ class EmbeddedUpstream(Upstream):
         return json_reply({"models": await asyncio.to_thread(entries)})
 
     async def _ps(self, _: dict[str, Any]) -> Reply:
-        models = self.models()
-        running = []
-        for tag, loaded in self.engine.loaded().items():
-            if tag not in models:
-                continue
-            expires = self.engine.keep_alive.get(tag)
-            entry = self._entry(tag, models[tag])
-            entry.pop("modified_at")
-            running.append(
-                {
-                    **entry,
-                    "expires_at": utc_iso(expires) if expires else "2318-01-01T00:00:00Z",
-                    "size_vram": 0,
-                    "context_length": loaded.num_ctx,
-                }
-            )
-        return json_reply({"models": running})
+        def entries() -> list[dict[str, Any]]:
+            models = self.models()
+            running = []
+            for tag, loaded in self.engine.loaded().items():
+                if tag not in models:
+                    continue
+                expires = self.engine.keep_alive.get(tag)
+                entry = self._entry(tag, models[tag])
+                entry.pop("modified_at")
+                running.append(
+                    {
+                        **entry,
+                        "expires_at": utc_iso(expires) if expires else "2318-01-01T00:00:00Z",
+                        "size_vram": 0,
+                        "context_length": loaded.num_ctx,
+                    }
+                )
+            return running
+
+        return json_reply({"models": await asyncio.to_thread(entries)})
 
     async def _show(self, body: dict[str, Any]) -> Reply:
         if self._serves_minilm(body.get("model") or body.get("name")):
@@ -318,7 +317,7 @@ class EmbeddedUpstream(Upstream):
                 404,
             )
         if body.get("stream", True):
-            return Reply(200, NDJSON, _chunks([ndjson_line({"status": "success"})]))
+            return Reply(200, NDJSON, chunks_of([ndjson_line({"status": "success"})]))
         return json_reply({"status": "success"})
 
     async def _v1_models(self, _: dict[str, Any]) -> Reply:
@@ -384,7 +383,7 @@ class EmbeddedUpstream(Upstream):
                 outcome.metrics["total_duration"] += load_ns
                 sink(("done", outcome))
             except Exception as exc:
-                sink(("error", f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)))
+                sink(("error", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
 
         self.engine.submit(tag, work)
         try:
@@ -582,11 +581,6 @@ class EmbeddedUpstream(Upstream):
         return Reply(200, JSON, encoder.whole(first, events), info=info, aclose=events.aclose)
 
 
-async def _chunks(items: list[bytes]) -> AsyncIterator[bytes]:
-    for item in items:
-        yield item
-
-
 async def _all(first: Event, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
     yield first
     async for event in events:
@@ -598,28 +592,16 @@ def _record(info: dict[str, Any], outcome: Outcome) -> None:
     info["num_ctx"] = outcome.num_ctx
 
 
-class NativeEncoder:
+class NativeEncoder(NativeShape):
     """Engine events as Ollama `/api/chat` or `/api/generate` chunks."""
 
     def __init__(self, model: str, field: str, info: dict[str, Any]) -> None:
-        self.model, self.field, self.info = model, field, info
-
-    def _piece(self, text: str, calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        if self.field == "response":
-            return {"response": text}
-        message: dict[str, Any] = {"role": "assistant", "content": text}
-        if calls:
-            message["tool_calls"] = calls
-        return {"message": message}
-
-    def _obj(self, body: dict[str, Any], done: bool) -> dict[str, Any]:
-        return {"model": self.model, "created_at": utc_iso(), **body, "done": done}
+        super().__init__(model, field)
+        self.info = info
 
     def _final(self, text: str, calls: list[dict[str, Any]], outcome: Outcome) -> dict[str, Any]:
         _record(self.info, outcome)
-        obj = self._obj(self._piece(text, calls), True)
-        obj["done_reason"] = outcome.done_reason
-        return {**obj, **outcome.metrics}
+        return self._done(text, calls, outcome.done_reason, outcome.metrics)
 
     async def stream(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
         """NDJSON lines: one per token or tool-call batch, then the final with metrics."""

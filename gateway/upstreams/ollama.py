@@ -46,6 +46,9 @@ class OllamaUpstream(Upstream):
 
     def _client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
+        for other in list(self._clients):  # gateways on other threads may add theirs meanwhile
+            if other.is_closed():  # a loop that ended without aclose: let loop and client go
+                self._clients.pop(other, None)
         client = self._clients.get(loop)
         if client is None:
             limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
@@ -77,7 +80,7 @@ class OllamaUpstream(Upstream):
         )
 
     async def aclose(self) -> None:
-        """Close the client of the current loop."""
+        """Close the client of the current loop (the gateway's app does so as it shuts down)."""
         client = self._clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.aclose()

@@ -20,8 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import AsyncIterator, Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gateway import openai_compat
@@ -31,9 +30,12 @@ from gateway.upstreams.base import (
     JSON,
     NDJSON,
     SSE,
+    NativeShape,
     Reply,
     Upstream,
+    chunks_of,
     error_reply,
+    json_object,
     json_reply,
     ndjson_line,
     openai_error_reply,
@@ -45,11 +47,6 @@ from traces.replay import DivergedError, Divergence, Matcher, RecordedCall, reco
 VERSION = "0.0.0-replay"
 PIECE = re.compile(r"\s*\S+\s*|\s+")
 DIVERGED_STATUS = 400  # a client error: no client retries it, every client surfaces it
-
-
-def utc_iso() -> str:
-    """Now, as Ollama writes `created_at`."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def pieces(text: str) -> list[str]:
@@ -97,13 +94,13 @@ class ReplayUpstream(Upstream):
         if method == "GET" and route in ("/api/tags", "/api/ps"):
             return json_reply({"models": [self._entry(t) for t in self.tags]})
         if method == "POST" and route == "/api/show":
-            return self._show(_payload(body))
+            return self._show(json_object(body) or {})
         if method == "GET" and route == "/v1/models":
             data = [
                 {"id": t, "object": "model", "created": 0, "owned_by": "replay"} for t in self.tags
             ]
             return json_reply({"object": "list", "data": data})
-        return Reply(404, "text/plain", _chunks([b"404 page not found"]))
+        return Reply(404, "text/plain", chunks_of([b"404 page not found"]))
 
     def _entry(self, tag: str) -> dict[str, Any]:
         return {"name": tag, "model": tag, "size": 0, "digest": "", "details": _details()}
@@ -124,7 +121,7 @@ class ReplayUpstream(Upstream):
         )
 
     def _model_call(self, endpoint: str, body: bytes, agent: str | None) -> Reply:
-        payload = _payload(body)
+        payload = json_object(body) or {}
         try:
             call = self.matcher.match(endpoint, agent, payload)
         except DivergedError as exc:
@@ -162,32 +159,20 @@ def _encoder(endpoint: str, request: dict[str, Any], event: dict[str, Any]) -> A
     return NativeEncoder(model, event, field)
 
 
-class NativeEncoder:
+class NativeEncoder(NativeShape):
     """A recorded answer as Ollama `/api/chat` or `/api/generate` chunks or one object."""
 
     def __init__(self, model: str, event: dict[str, Any], field: str) -> None:
+        super().__init__(model, field)
         response = event.get("response") or {}
         message = response.get("message") or {}
-        self.model, self.field = model, field
         self.text = str(message.get("content") or response.get("response") or "")
         self.calls = list(message.get("tool_calls") or [])
         self.done_reason = event.get("done_reason") or "stop"
         self.metrics = dict(event.get("metrics") or {})
 
-    def _piece(self, text: str, calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        if self.field == "response":
-            return {"response": text}
-        message: dict[str, Any] = {"role": "assistant", "content": text}
-        if calls:
-            message["tool_calls"] = calls
-        return {"message": message}
-
-    def _obj(self, body: dict[str, Any], done: bool) -> dict[str, Any]:
-        return {"model": self.model, "created_at": utc_iso(), **body, "done": done}
-
     def _final(self, text: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
-        obj = self._obj(self._piece(text, calls), True)
-        return {**obj, "done_reason": self.done_reason, **self.metrics}
+        return self._done(text, calls, self.done_reason, self.metrics)
 
     def stream(self) -> Reply:
         """NDJSON: one line per word-sized piece, the tool calls, then the final line."""
@@ -195,11 +180,13 @@ class NativeEncoder:
         if self.calls:
             lines.append(ndjson_line(self._obj(self._piece("", self.calls), False)))
         lines.append(ndjson_line(self._final("", [])))
-        return Reply(200, NDJSON, _chunks(lines))
+        return Reply(200, NDJSON, chunks_of(lines))
 
     def whole(self) -> Reply:
         """One JSON object with the whole answer."""
-        return Reply(200, JSON, _chunks([json.dumps(self._final(self.text, self.calls)).encode()]))
+        return Reply(
+            200, JSON, chunks_of([json.dumps(self._final(self.text, self.calls)).encode()])
+        )
 
 
 class OpenAIEncoder:
@@ -227,7 +214,7 @@ class OpenAIEncoder:
             usage = {**c.chunk({}), "choices": [], "usage": self.usage}
             events.append(sse_event(usage))
         events.append(sse_event("[DONE]"))
-        return Reply(200, SSE, _chunks(events))
+        return Reply(200, SSE, chunks_of(events))
 
     def whole(self) -> Reply:
         """One `chat.completion` object."""
@@ -240,7 +227,7 @@ class OpenAIEncoder:
         choice = {"index": 0, "message": message, "finish_reason": self.finish}
         whole = {**self.completion.chunk({}), "object": "chat.completion"}
         whole.update({"choices": [choice], "usage": self.usage})
-        return Reply(200, JSON, _chunks([json.dumps(whole).encode()]))
+        return Reply(200, JSON, chunks_of([json.dumps(whole).encode()]))
 
 
 def _usage(metrics: Mapping[str, Any]) -> dict[str, int]:
@@ -319,16 +306,3 @@ def _error(endpoint: str, message: str, status: int) -> Reply:
 
 def _details() -> dict[str, Any]:
     return {"format": "gguf", "family": "replay", "parameter_size": "", "quantization_level": ""}
-
-
-def _payload(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-async def _chunks(items: list[bytes]) -> AsyncIterator[bytes]:
-    for item in items:
-        yield item
