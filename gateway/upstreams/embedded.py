@@ -443,14 +443,20 @@ class EmbeddedUpstream(Upstream):
             return None
         return error_reply(f'invalid format {fmt!r}: give "json" or a JSON schema object', 400)
 
-    async def _chat(self, body: dict[str, Any]) -> Reply:
-        if (refused := self._cannot(body.get("model"), "chat")) is not None:
+    def _checked(self, body: dict[str, Any], operation: str) -> tuple[str, Path] | Reply:
+        """The model serving a chat or generate request, or the error Ollama would answer."""
+        model = body.get("model")
+        if (refused := self._cannot(model, operation)) is not None:
             return refused
-        resolved = self.resolve(body.get("model"))
+        resolved = self.resolve(model)
         if resolved is None:
-            return self._not_found(body.get("model"))
-        if (bad := self._bad_format(body.get("format"))) is not None:
-            return bad
+            return self._not_found(model)
+        return self._bad_format(body.get("format")) or resolved
+
+    async def _chat(self, body: dict[str, Any]) -> Reply:
+        resolved = self._checked(body, "chat")
+        if isinstance(resolved, Reply):
+            return resolved
         if not body.get("messages"):
             return await self._load_only(body, *resolved, "message")
         job = ChatJob(
@@ -462,13 +468,9 @@ class EmbeddedUpstream(Upstream):
         return await self._native(body, resolved, job, "message")
 
     async def _generate(self, body: dict[str, Any]) -> Reply:
-        if (refused := self._cannot(body.get("model"), "generate")) is not None:
-            return refused
-        resolved = self.resolve(body.get("model"))
-        if resolved is None:
-            return self._not_found(body.get("model"))
-        if (bad := self._bad_format(body.get("format"))) is not None:
-            return bad
+        resolved = self._checked(body, "generate")
+        if isinstance(resolved, Reply):
+            return resolved
         if not body.get("prompt"):
             return await self._load_only(body, *resolved, "response")
         messages = [{"role": "user", "content": body["prompt"]}]
