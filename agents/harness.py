@@ -232,7 +232,7 @@ def _start_models(
     for host, profiles in _profiles_by_host(scenario).items():
         wanted = sorted({(p.provider, p.model) for p in profiles.values()})
         backend = (select or select_backend)(choice, host, wanted)
-        gateway = stack.enter_context(_started(Gateway(backend.upstream)))
+        gateway = stack.enter_context(Gateway(backend.upstream))
         backends.append(
             {"host": host, "kind": backend.kind, "models": backend.model_map, "note": backend.note}
         )
@@ -247,15 +247,6 @@ def _start_models(
                     gateway.agent_url(run_id, agent.name),
                 )
     return models, backends, embed_url
-
-
-@contextmanager
-def _started(gateway: Any) -> Iterator[Any]:
-    gateway.start()
-    try:
-        yield gateway
-    finally:
-        gateway.stop()
 
 
 def _profiles_by_host(scenario: Scenario) -> dict[str, dict[str, ModelProfile]]:
