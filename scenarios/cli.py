@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 
 from scenarios.compare_cmd import add_bench_models_parser, add_compare_parser
 from scenarios.errors import EXIT_BAD_INPUT, EXIT_OK, LabError, ScenarioError
@@ -221,7 +222,9 @@ def _run_one(
     if keep_going:
         console.rule(f"[bold]{framework}")
     try:
-        result = run_scenario(loaded, options, say=console.print, listeners=(live,))
+        result = run_scenario(
+            loaded, options, say=lambda note: console.print(escape(note)), listeners=(live,)
+        )
     except LabError as exc:
         if not keep_going:
             raise
@@ -231,7 +234,7 @@ def _run_one(
         live.close()
     console.rule(f"final output ({framework})" if keep_going else "final output")
     print(result.final_output)
-    console.print(f"[dim]trace: {result.trace_path}[/]")
+    console.print(f"[dim]trace: {escape(str(result.trace_path))}[/]")
     return _Outcome(framework, EXIT_OK, result.trace_path)
 
 
@@ -244,7 +247,7 @@ def _summarize(outcomes: list[_Outcome], console: Console) -> int:
         print_compare(traces)
     for outcome in outcomes:
         if outcome.error:
-            console.print(f"[yellow]{outcome.framework}[/]: {outcome.error}")
+            console.print(f"[yellow]{outcome.framework}[/]: {escape(outcome.error)}")
     return max(o.exit_code for o in outcomes)
 
 
