@@ -516,10 +516,12 @@ def test_start_timeout_stops_the_thread(monkeypatch: pytest.MonkeyPatch) -> None
     bound = _capture_socket(monkeypatch)
     monkeypatch.setattr(uvicorn.Server, "run", hang)
     monkeypatch.setattr("gateway.server.START_TIMEOUT_S", 0.2)
+    before = set(threading.enumerate())  # other tests' gateways may be running
     with pytest.raises(GatewayError) as info:
         Gateway(ScriptedUpstream()).start()
     assert info.value.exit_code == 1 and bound[0].fileno() == -1
-    assert not [t for t in threading.enumerate() if t.name.startswith("gateway-") and t.is_alive()]
+    left = [t for t in set(threading.enumerate()) - before if t.name.startswith("gateway-")]
+    assert not [t for t in left if t.is_alive()]
 
 
 def test_port_taken_is_bad_input() -> None:
