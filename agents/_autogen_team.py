@@ -7,9 +7,10 @@ may import autogen at the top. Route reasons and limit warnings are those LangGr
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -38,6 +39,7 @@ from autogen_core.models import (
     UserMessage,
 )
 from autogen_ext.models.ollama import OllamaChatCompletionClient
+from pydantic import BaseModel
 
 import tools
 from agents._plan import END, Event, TaskPlan, refuse_output_schemas
@@ -56,7 +58,9 @@ from graphs.state import AGENT_STARTED, Build, max_turns_warning, route, warning
 from graphs.supervisor import FINISH
 from scenarios.errors import ScenarioError
 from scenarios.spec import Scenario, TaskSpec
-from tools.bind import to_autogen
+from tools.base import Tool
+from tools.bind import OnCall, invoke
+from tools.workspace import ToolContext
 from traces.recorder import TraceRecorder
 
 USER = "user"  # the source AutoGen gives the task message
@@ -104,7 +108,7 @@ def assistant(
     names = plan.scenario.agent(name).tools
     if not names:
         return AssistantAgent(name, client, system_message=system, **kwargs)
-    bound = [to_autogen(tools.get(n), name, on_call=plan.tool_reporter(task)) for n in names]
+    bound = [autogen_tool(tools.get(n), name, on_call=plan.tool_reporter(task)) for n in names]
     return AssistantAgent(
         name,
         client,
@@ -668,3 +672,31 @@ _TRACERS: dict[str, type[Tracer]] = {
     "reflection": ReflectionTracer,
     "supervisor": SupervisorTracer,
 }
+
+
+def autogen_tool(
+    tool: Tool, agent: str = "", context: ToolContext | None = None, on_call: OnCall | None = None
+) -> Any:
+    """An `autogen_core.tools.BaseTool` that runs `tool` through `invoke` off the event loop."""
+    from autogen_core.tools import BaseTool as AutoGenTool
+
+    class Bound(AutoGenTool[BaseModel, str]):
+        def __init__(self) -> None:
+            super().__init__(tool.args, str, tool.name, tool.description)
+
+        async def run(self, args: BaseModel, cancellation_token: CancellationToken) -> str:
+            return await self._call(args.model_dump())
+
+        async def run_json(
+            self,
+            args: Mapping[str, Any],
+            cancellation_token: CancellationToken,
+            call_id: str | None = None,
+        ) -> Any:
+            return await self._call(dict(args))  # bad arguments reach the model as text
+
+        async def _call(self, raw: dict[str, Any]) -> str:
+            result = await asyncio.to_thread(invoke, tool, raw, agent, context, on_call)
+            return result.for_model
+
+    return Bound()

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 import tools
 from agents import _crewai_env
 from agents._logs import quiet
@@ -36,7 +38,9 @@ from graphs.state import AGENT_STARTED
 from graphs.state import route as route_event
 from scenarios.errors import ScenarioError
 from scenarios.spec import AgentSpec, Scenario, TaskSpec, render
-from tools.bind import to_crewai
+from tools.base import Tool
+from tools.bind import OnCall, invoke
+from tools.workspace import ToolContext
 from traces.recorder import TraceRecorder
 
 FRAMEWORK = "crewai"
@@ -198,7 +202,7 @@ def make_agent(spec: AgentSpec, plan: CrewPlan, model: AgentModel, sink: EventSi
     role, goal, backstory = agent_texts(spec, plan.inputs)
     is_manager = spec.name == plan.manager
     bound = [
-        to_crewai(tools.get(n), spec.name, on_call=sink.tool_reporter(spec.name))
+        crewai_tool(tools.get(n), spec.name, on_call=sink.tool_reporter(spec.name))
         for n in spec.tools
     ]
     return Agent(
@@ -480,3 +484,29 @@ def handlers(sink: EventSink) -> dict[type, Callable[[Any, Any], None]]:
         sink.completed(event.agent, event.task, str(event.output), event.timestamp)
 
     return {AgentExecutionStartedEvent: on_started, AgentExecutionCompletedEvent: on_completed}
+
+
+# --- tools ----------------------------------------------------------------------------------
+
+
+def crewai_tool(
+    tool: Tool, agent: str = "", context: ToolContext | None = None, on_call: OnCall | None = None
+) -> Any:
+    """A `crewai.tools.BaseTool` that runs `tool` through `invoke` (`tools.bind.invoke`)."""
+    from crewai.tools import BaseTool as CrewAITool
+
+    class Bound(CrewAITool):
+        name: str = tool.name
+        description: str = tool.description
+        args_schema: type[BaseModel] = tool.args
+
+        def _run(self, *args: Any, **kwargs: Any) -> str:
+            raw = args[0] if args and not kwargs else kwargs
+            return invoke(tool, raw, agent, context, on_call).for_model
+
+    Bound.__name__ = Bound.__qualname__ = f"{_camel(tool.name)}Tool"
+    return Bound()
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))

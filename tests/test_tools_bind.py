@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from agents._autogen_team import autogen_tool
+from agents.crewai_runner import crewai_tool
 from tools import get
-from tools.bind import openai_schema, to_autogen, to_crewai, to_langchain
+from tools.bind import openai_schema, to_langchain
 from tools.workspace import ToolContext, activated
 
 
@@ -40,7 +42,7 @@ def test_crewai_tool_runs_in_the_active_workspace(tmp_path: Path) -> None:
     """The CrewAI tool has the tool's schema and writes into the run's active workspace."""
     pytest.importorskip("crewai")
     seen, on_call = _recorder()
-    tool = to_crewai(get("write_file"), "planner", on_call=on_call)
+    tool = crewai_tool(get("write_file"), "planner", on_call=on_call)
     assert tool.name == "write_file" and tool.args_schema is get("write_file").args
     with activated(ToolContext(tmp_path)):
         assert tool.run(path="plan.json", content="{}") == "wrote 2 bytes to plan.json"
@@ -55,7 +57,7 @@ def test_autogen_tool_validates_through_the_tool(tmp_path: Path) -> None:
     from autogen_core import CancellationToken
 
     seen, on_call = _recorder()
-    tool = to_autogen(get("read_file"), "reader", ToolContext(tmp_path), on_call)
+    tool = autogen_tool(get("read_file"), "reader", ToolContext(tmp_path), on_call)
     (tmp_path / "a.md").write_text("alpha")
     assert tool.schema["name"] == "read_file"
     assert tool.schema["parameters"]["required"] == ["path"]
