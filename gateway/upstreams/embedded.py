@@ -589,6 +589,21 @@ async def _all(first: Event, events: AsyncIterator[Event]) -> AsyncIterator[Even
         yield event
 
 
+async def _gather(
+    first: Event, events: AsyncIterator[Event]
+) -> tuple[str, list[Any], Outcome | str]:
+    """A whole answer from engine events: its text, tool calls, and outcome (or error text)."""
+    text, calls = "", []
+    async for kind, value in _all(first, events):
+        if kind == "token":
+            text += value
+        elif kind == "tool_calls":
+            calls.extend(value)
+        else:  # "done" with the Outcome, or "error" with its message: the last event
+            return text, calls, value
+    return text, calls, "the engine ended without an answer"
+
+
 def _record(info: dict[str, Any], outcome: Outcome) -> None:
     info["metrics"] = dict(outcome.metrics)
     info["num_ctx"] = outcome.num_ctx
@@ -619,16 +634,11 @@ class NativeEncoder(NativeShape):
 
     async def whole(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
         """One JSON object with the whole answer (or `{"error": ...}`)."""
-        text, calls = "", []
-        async for kind, value in _all(first, events):
-            if kind == "token":
-                text += value
-            elif kind == "tool_calls":
-                calls.extend(value)
-            elif kind == "done":
-                yield json.dumps(self._final(text, calls, value)).encode()
-            else:
-                yield json.dumps({"error": value}).encode()
+        text, calls, outcome = await _gather(first, events)
+        if isinstance(outcome, str):
+            yield json.dumps({"error": outcome}).encode()
+        else:
+            yield json.dumps(self._final(text, calls, outcome)).encode()
 
 
 class OpenAIEncoder:
@@ -664,16 +674,10 @@ class OpenAIEncoder:
 
     async def whole(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
         """One `chat.completion` object."""
-        text, calls = "", []
-        async for kind, value in _all(first, events):
-            if kind == "token":
-                text += value
-            elif kind == "tool_calls":
-                calls.extend(value)
-            elif kind == "done":
-                _record(self.info, value)
-                yield json.dumps(
-                    self.completion.whole(text, calls, value.done_reason, value.metrics)
-                ).encode()
-            else:
-                yield json.dumps({"error": {"message": value, "type": "api_error"}}).encode()
+        text, calls, outcome = await _gather(first, events)
+        if isinstance(outcome, str):
+            yield json.dumps({"error": {"message": outcome, "type": "api_error"}}).encode()
+            return
+        _record(self.info, outcome)
+        whole = self.completion.whole(text, calls, outcome.done_reason, outcome.metrics)
+        yield json.dumps(whole).encode()
