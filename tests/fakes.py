@@ -115,6 +115,12 @@ def barrier_reply(barrier: threading.Barrier, text: str) -> Reply:
     return reply
 
 
+def run_events(runs_dir: Path) -> list[dict[str, Any]]:
+    """The events, envelope included, of the one trace a run wrote into `runs_dir`."""
+    (trace,) = runs_dir.glob("*.jsonl")
+    return [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+
+
 def read_events(path: Path) -> list[dict[str, Any]]:
     """The trace's events without their envelope (schema, ts, run_id, seq)."""
     lines = path.read_text(encoding="utf-8").splitlines()

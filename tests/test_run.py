@@ -10,14 +10,10 @@ import pytest
 
 from scenarios.research_team import main as research_team
 from tests.fake_ollama import FakeOllama
+from tests.fakes import run_events
 from traces.schema import totals_of
 
 REPLIES = ["OUTLINE: three points", "ARTICLE: three paragraphs", "FINAL: the edited article"]
-
-
-def _events(runs_dir: Path) -> list[dict]:
-    (trace,) = runs_dir.glob("*.jsonl")
-    return [json.loads(line) for line in trace.read_text().splitlines()]
 
 
 def _closed_port() -> int:
@@ -41,7 +37,7 @@ def test_research_team_runs_in_order_and_traces_every_call(
     code = research_team(["--backend", "ollama", "--runs-dir", str(tmp_path), "--quiet"])
     assert code == 0
     assert capsys.readouterr().out.strip() == REPLIES[2]
-    events = _events(tmp_path)
+    events = run_events(tmp_path)
     kinds = [e["kind"] for e in events]
     assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
     turns = [e["agent"] for e in events if e["kind"] == "agent_message"]
@@ -79,7 +75,7 @@ def test_unreachable_ollama_is_exit_3_with_the_host(
     assert research_team(["--backend", "ollama", "--runs-dir", str(tmp_path), "-q"]) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"127.0.0.1:{port}" in err[0]
-    assert _events(tmp_path)[-1]["status"] == "failed"
+    assert run_events(tmp_path)[-1]["status"] == "failed"
 
 
 def test_missing_model_is_exit_3_with_the_pull_hint(
@@ -102,7 +98,7 @@ def test_failed_run_leaves_its_trace(
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: run failed:")
-    events = _events(tmp_path)
+    events = run_events(tmp_path)
     assert [e["agent"] for e in events if e["kind"] == "agent_message"] == ["planner"]
     assert [e["kind"] for e in events[-2:]] == ["error", "run_finished"]
     assert events[-1]["status"] == "failed"

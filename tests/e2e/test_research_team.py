@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from scenarios.research_team import main as research_team
-from traces.schema import totals_of
+from tests.e2e.checks import check_research_team_trace
+from tests.fakes import run_events
 
 pytestmark = pytest.mark.e2e
-
-
-def _events(runs_dir: Path) -> list[dict]:
-    (trace,) = runs_dir.glob("*.jsonl")
-    return [json.loads(line) for line in trace.read_text().splitlines()]
-
-
-def _check_trace(events: list[dict]) -> None:
-    """The common promises of a finished research_team trace."""
-    assert events[0]["kind"] == "run_started" and events[-1]["kind"] == "run_finished"
-    assert events[-1]["status"] == "ok" and events[-1]["final_output"].strip()
-    turns = [e["agent"] for e in events if e["kind"] == "agent_message"]
-    assert turns == ["planner", "writer", "editor"]
-    calls = [e for e in events if e["kind"] == "llm_call"]
-    assert [c["agent"] for c in calls] == ["planner", "writer", "editor"]
-    for call in calls:
-        assert call["request"]["options"]["num_ctx"] == 2048
-        assert call["metrics"]["eval_count"] > 0 and call["metrics"]["total_duration"] > 0
-    totals = {k: v for k, v in events[-1]["totals"].items() if k != "wall_time_s"}
-    assert totals == totals_of(events)
 
 
 def test_research_team_on_the_embedded_model(
@@ -39,8 +19,8 @@ def test_research_team_on_the_embedded_model(
     """--backend embedded runs the three agents on llama.cpp and traces one llm_call each."""
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # nothing there; embedded must not need it
     assert research_team(["--backend", "embedded", "--runs-dir", str(tmp_path), "-q"]) == 0
-    events = _events(tmp_path)
-    _check_trace(events)
+    events = run_events(tmp_path)
+    check_research_team_trace(events)
     assert capsys.readouterr().out.strip() == events[-1]["final_output"].strip()
     assert events[1]["kind"] == "backend_selected"
     assert events[1]["backends"][0]["kind"] == "embedded"
@@ -54,7 +34,7 @@ def test_auto_falls_back_to_embedded_and_says_so(
     assert research_team(["--runs-dir", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "127.0.0.1:9" in err and "embedded" in err
-    _check_trace(_events(tmp_path))
+    check_research_team_trace(run_events(tmp_path))
 
 
 def test_research_team_against_an_ollama_api_server(
@@ -67,6 +47,6 @@ def test_research_team_against_an_ollama_api_server(
     with Gateway(EmbeddedUpstream()) as server:
         monkeypatch.setenv("OLLAMA_HOST", server.base_url)
         assert research_team(["--backend", "ollama", "--runs-dir", str(tmp_path), "-q"]) == 0
-    events = _events(tmp_path)
-    _check_trace(events)
+    events = run_events(tmp_path)
+    check_research_team_trace(events)
     assert {c["upstream"] for c in events if c["kind"] == "llm_call"} == {"ollama"}

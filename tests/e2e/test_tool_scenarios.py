@@ -11,14 +11,10 @@ import pytest
 from scenarios.event_planning import EventPlan
 from scenarios.event_planning import main as event_planning
 from scenarios.support_qa import main as support_qa
+from tests.fakes import run_events
 
 pytestmark = pytest.mark.e2e
 ARGS = ["--backend", "embedded", "-q"]
-
-
-def _events(runs_dir: Path) -> list[dict[str, Any]]:
-    (trace,) = runs_dir.glob("*.jsonl")
-    return [json.loads(line) for line in trace.read_text().splitlines()]
 
 
 def _workspace(runs_dir: Path, events: list[dict[str, Any]]) -> Path:
@@ -43,7 +39,7 @@ def test_support_qa_answers_from_the_retrieved_docs(
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # nothing there; embedded must not need it
     monkeypatch.delenv("LAB_EMBEDDINGS", raising=False)
     assert support_qa([*ARGS, "--runs-dir", str(tmp_path)]) == 0
-    events = _events(tmp_path)
+    events = run_events(tmp_path)
     assert events[-1]["status"] == "ok" and events[-1]["final_output"].strip()
     turns = [e["agent"] for e in events if e["kind"] == "agent_message"]
     assert turns == ["support_rep", "qa_specialist"]
@@ -62,7 +58,7 @@ def test_event_planning_gives_a_valid_plan_and_writes_it(
     """The plan task's structured output validates as EventPlan; write_file saves plan.json."""
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")
     assert event_planning([*ARGS, "--runs-dir", str(tmp_path)]) == 0
-    events = _events(tmp_path)
+    events = run_events(tmp_path)
     assert events[-1]["status"] == "ok"
     (plan,) = [e for e in events if e["kind"] == "agent_message" and e["task"] == "plan"]
     assert plan["output_schema"] == "EventPlan"
