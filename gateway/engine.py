@@ -23,8 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from gateway import prompting
+from gateway import kvcache, prompting
 from gateway.context import context_margin
+from gateway.grammar import schema_gbnf
 
 DEFAULT_TAG = "smollm2:135m"
 DEFAULT_NUM_CTX = 4096
@@ -32,6 +33,7 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODELS_DIR_ENV = "LAB_MODELS_DIR"
 THREADS_ENV = "LAB_LLAMA_THREADS"
 TOOL_ARGS_LIMIT = 256
+CANCELLED = "cancelled"  # the done_reason of a generation stopped because its client left
 
 Sink = Callable[[tuple[str, Any]], None]
 log = logging.getLogger("gateway")
@@ -151,10 +153,11 @@ def _llama() -> Any:
 
 @lru_cache(maxsize=64)
 def _grammar(text: str, is_schema: bool) -> Any:
+    """A parsed grammar from GBNF text, or from a JSON schema's text (`gateway.grammar`)."""
     llama_grammar = _llama().llama_grammar
     if is_schema:
         try:
-            return llama_grammar.LlamaGrammar.from_json_schema(text, verbose=False)
+            text = schema_gbnf(json.loads(text))
         except Exception as exc:
             _warn_once(
                 "schema",
@@ -167,6 +170,11 @@ def _grammar(text: str, is_schema: bool) -> Any:
     return llama_grammar.LlamaGrammar.from_string(text, verbose=False)
 
 
+def schema_grammar(schema: dict[str, Any]) -> Any:
+    """The grammar of a JSON schema; its text keeps the property order (cached by it)."""
+    return _grammar(json.dumps(schema), True)
+
+
 def format_grammar(fmt: Any) -> Any:
     """The grammar for an Ollama `format` ("json" or a JSON schema), or None."""
     if fmt is None or fmt == "":
@@ -174,7 +182,7 @@ def format_grammar(fmt: Any) -> Any:
     if fmt == "json":
         return _grammar(_llama().llama_grammar.JSON_GBNF, False)
     if isinstance(fmt, dict):
-        return _grammar(json.dumps(fmt, sort_keys=True), True)
+        return schema_grammar(fmt)
     raise ValueError(f'invalid format {fmt!r}: give "json" or a JSON schema object')
 
 
@@ -190,7 +198,7 @@ class LoadedModel:
         self.llm = llama_cpp.Llama(
             model_path=str(path),
             n_ctx=num_ctx,
-            n_batch=min(512, num_ctx),
+            n_batch=min(kvcache.CHUNK, num_ctx),
             n_threads=threads(),
             n_threads_batch=threads(),
             embedding=embedding,
@@ -201,6 +209,7 @@ class LoadedModel:
         self.load_ns = time.perf_counter_ns() - start
         self.loaded_at = time.time()
         self.formatter = self._formatter()
+        self.cache = kvcache.PromptCache(self.llm)
 
     def _formatter(self) -> Any:
         template = self.llm.metadata.get("tokenizer.chat_template")
@@ -299,7 +308,11 @@ class Generation:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stops = self.sampling.stop if stream else ()
         text, shown, reason, count = "", 0, "stop", 0
-        start = last = time.perf_counter_ns()
+        start = time.perf_counter_ns()
+        self.model.cache.prepare(tokens)
+        last = time.perf_counter_ns()
+        if not first_phase:
+            self.eval_ns += last - start  # a tool call's arguments: their prompt is extra work
         generator = llm.generate(tokens, grammar=grammar, **kwargs)
         try:
             for token in generator:
@@ -309,7 +322,10 @@ class Generation:
                 else:
                     self.eval_ns += now - last
                 last = now
-                if self.model.is_eog(token) or self.cancel.is_set():
+                if self.cancel.is_set():
+                    reason = CANCELLED
+                    break
+                if self.model.is_eog(token):
                     break
                 count += 1
                 self.eval_count += 1
@@ -411,7 +427,7 @@ def _run_tools(
     schema = tool["function"].get("parameters") or {"type": "object"}
     text, reason = gen.run(
         tokens,
-        grammar=_grammar(json.dumps(schema, sort_keys=True), True),
+        grammar=schema_grammar(schema),
         limit=TOOL_ARGS_LIMIT,
         stream=False,
     )

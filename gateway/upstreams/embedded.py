@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import re
 import threading
 import time
@@ -24,6 +25,7 @@ from typing import Any
 
 from gateway import minilm, openai_compat
 from gateway.engine import (
+    CANCELLED,
     ChatJob,
     Outcome,
     canonical_tag,
@@ -68,6 +70,7 @@ DURATION_PART = re.compile(r"(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 Event = tuple[str, Any]
 MINILM_QUEUE = "all-minilm#sentence-transformers"  # the engine worker that runs all-MiniLM
+log = logging.getLogger("gateway")
 
 
 def _unsupported(model: Any, what: str) -> str:
@@ -379,6 +382,12 @@ class EmbeddedUpstream(Upstream):
             try:
                 model, load_ns = self.engine.model(tag, path, job.options.get("num_ctx"))
                 outcome = run_chat(model, job, sink, cancel)
+                if outcome.done_reason == CANCELLED:
+                    log.info(
+                        "%s: generation cancelled after %d tokens: the client went away",
+                        tag,
+                        outcome.metrics["eval_count"],
+                    )
                 outcome.metrics["load_duration"] = load_ns
                 outcome.metrics["total_duration"] += load_ns
                 sink(("done", outcome))

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, RootModel
 
 pytestmark = pytest.mark.e2e
 pytest.importorskip("llama_cpp")
@@ -27,6 +28,11 @@ from traces.recorder import TraceRecorder  # noqa: E402
 
 MODEL = "smollm2:135m"
 SHORT = {"num_predict": 12, "temperature": 0, "seed": 7}
+# A `format` the model cannot finish early: a string of at least 400 characters. With it,
+# an answer always runs to num_predict, so a count of tokens or chunks is the gateway's
+# plumbing, not what the model happened to say on this CPU.
+ENDLESS = {"type": "string", "minLength": 400}
+ENDLESS_V1 = {"type": "json_schema", "json_schema": {"name": "endless", "schema": ENDLESS}}
 WEATHER_TOOL = {
     "type": "function",
     "function": {
@@ -34,18 +40,24 @@ WEATHER_TOOL = {
         "description": "Get the current weather for a city",
         "parameters": {
             "type": "object",
-            "properties": {"city": {"type": "string", "description": "the city"}},
+            "properties": {"city": {"type": "string", "description": "the city", "maxLength": 40}},
             "required": ["city"],
         },
     },
 }
 
 
-class Capital(BaseModel):
-    """The JSON-schema format used in tests."""
+class _Endless(RootModel[str]):
+    """A string of at least 400 characters: an answer that always runs to its limit."""
 
-    country: str
-    capital: str
+    root: str = Field(min_length=400)
+
+
+class Capital(BaseModel):
+    """The JSON-schema format used in tests (bounded, so that an answer always fits)."""
+
+    country: str = Field(max_length=40)
+    capital: str = Field(max_length=40)
 
 
 @pytest.fixture(scope="session")
@@ -100,19 +112,20 @@ def test_ollama_client_chat_typed_and_metrics(embedded: Gateway) -> None:
     assert reply.total_duration >= reply.prompt_eval_duration + reply.eval_duration
 
 
-def test_ollama_client_stream_eval_count_matches_chunks(embedded: Gateway) -> None:
-    """Streamed chunks concatenate to the text, one chunk per token: eval_count equals them."""
+def test_ollama_client_stream_adds_up_to_the_whole_answer(embedded: Gateway) -> None:
+    """Streamed chunks join to the unstreamed answer; each carries a token or more."""
     import ollama
 
-    chunks = list(
-        ollama.Client(host=embedded.base_url).chat(
-            model=MODEL, messages=_ask("Count to five."), options=SHORT, stream=True
-        )
-    )
+    client = ollama.Client(host=embedded.base_url)
+    ask = {"model": MODEL, "messages": _ask("Count to five."), "options": SHORT, "format": ENDLESS}
+    whole = client.chat(**ask)
+    chunks = list(client.chat(**ask, stream=True))
     pieces = [c for c in chunks if not c.done]
     final = chunks[-1]
     assert final.done and final.message.content == ""
-    assert final.eval_count == len(pieces) == 12 and final.done_reason == "length"
+    assert "".join(p.message.content for p in pieces) == whole.message.content
+    assert final.eval_count == whole.eval_count == SHORT["num_predict"]
+    assert 1 <= len(pieces) <= final.eval_count and final.done_reason == "length"
 
 
 def test_ollama_client_listing_endpoints(embedded: Gateway) -> None:
@@ -139,7 +152,11 @@ def test_ollama_client_unknown_model_404(embedded: Gateway) -> None:
 
 
 def test_ollama_client_tool_call(embedded: Gateway) -> None:
-    """A tool request comes back as an Ollama tool call with arguments as an object."""
+    """A tool request is answered in Ollama's shape: a call with object arguments, or text.
+
+    The native API cannot force a call (the model chooses, and a 135M model's choice can
+    differ between CPUs), so either answer is checked for its shape; `/v1` forces one below.
+    """
     import ollama
 
     reply = ollama.Client(host=embedded.base_url).chat(
@@ -148,8 +165,12 @@ def test_ollama_client_tool_call(embedded: Gateway) -> None:
         tools=[WEATHER_TOOL],
         options={"temperature": 0, "seed": 1},
     )
-    (call,) = reply.message.tool_calls
-    assert call.function.name == "get_weather" and isinstance(call.function.arguments["city"], str)
+    if reply.message.tool_calls:
+        (call,) = reply.message.tool_calls
+        assert call.function.name == "get_weather"
+        assert isinstance(call.function.arguments["city"], str)
+    else:
+        assert reply.message.content and reply.done_reason in ("stop", "length")
 
 
 def test_json_schema_format_parses(embedded: Gateway) -> None:
@@ -160,7 +181,7 @@ def test_json_schema_format_parses(embedded: Gateway) -> None:
         model=MODEL,
         messages=_ask("What is the capital of France? Answer in JSON."),
         format=Capital.model_json_schema(),
-        options={"temperature": 0, "num_predict": 64},
+        options={"temperature": 0, "num_predict": 128},
     )
     assert Capital.model_validate_json(reply.message.content)
 
@@ -170,8 +191,8 @@ def test_generate_and_embed(embedded: Gateway) -> None:
     import ollama
 
     client = ollama.Client(host=embedded.base_url)
-    generated = client.generate(model=MODEL, prompt="The sky is", options=SHORT)
-    assert generated.response and generated.eval_count == 12
+    generated = client.generate(model=MODEL, prompt="The sky is", options=SHORT, format=ENDLESS)
+    assert generated.response and generated.eval_count == SHORT["num_predict"]
     embedded_vectors = client.embed(model=MODEL, input=["a cat", "a dog"])
     assert len(embedded_vectors.embeddings) == 2 and len(embedded_vectors.embeddings[0]) > 100
 
@@ -180,7 +201,9 @@ def test_langchain_chat_ollama(embedded: Gateway) -> None:
     """langchain_ollama.ChatOllama invokes and streams through the gateway."""
     from langchain_ollama import ChatOllama
 
-    llm = ChatOllama(model=MODEL, base_url=embedded.base_url, num_predict=8, temperature=0)
+    llm = ChatOllama(
+        model=MODEL, base_url=embedded.base_url, num_predict=8, temperature=0, format=ENDLESS
+    )
     message = llm.invoke("Say hi.")
     assert message.content and message.usage_metadata["output_tokens"] == 8
     assert "".join(str(c.content) for c in llm.stream("Say hi."))
@@ -201,18 +224,23 @@ def test_autogen_ollama_client(embedded: Gateway) -> None:
     client = OllamaChatCompletionClient(
         model=MODEL, host=embedded.base_url, model_info=info, options=SHORT
     )
-    result = asyncio.run(client.create([UserMessage(content="Say hi.", source="user")]))
+    messages = [UserMessage(content="Say hi.", source="user")]
+    result = asyncio.run(client.create(messages, json_output=_Endless))
     assert isinstance(result.content, str) and result.content
-    assert result.usage.completion_tokens == 12
+    assert result.usage.completion_tokens == SHORT["num_predict"]
 
 
 def test_openai_sdk_plain_and_streamed(embedded: Gateway) -> None:
-    """The openai SDK on /v1 gets a completion, and a stream whose usage counts its chunks."""
+    """The openai SDK on /v1 gets a completion, and a stream that adds up to it, with usage."""
     from openai import OpenAI
 
     client = OpenAI(base_url=f"{embedded.base_url}/v1", api_key="unused")
     whole = client.chat.completions.create(
-        model=MODEL, messages=_ask("Say hi."), max_tokens=8, temperature=0
+        model=MODEL,
+        messages=_ask("Say hi."),
+        max_tokens=8,
+        temperature=0,
+        response_format=ENDLESS_V1,  # type: ignore[arg-type]
     )
     assert whole.choices[0].message.content and whole.usage.completion_tokens == 8
     chunks = list(
@@ -223,10 +251,13 @@ def test_openai_sdk_plain_and_streamed(embedded: Gateway) -> None:
             temperature=0,
             stream=True,
             stream_options={"include_usage": True},
+            response_format=ENDLESS_V1,  # type: ignore[arg-type]
         )
     )
-    pieces = [c for c in chunks if c.choices and c.choices[0].delta.content]
-    assert chunks[-1].usage.completion_tokens == len(pieces) == 8
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    pieces = [d.content for d in deltas if d.content]
+    assert "".join(pieces) == whole.choices[0].message.content
+    assert chunks[-1].usage.completion_tokens == 8 and 1 <= len(pieces) <= 8
     assert any(c.choices and c.choices[0].finish_reason == "length" for c in chunks)
 
 
@@ -254,7 +285,7 @@ def test_openai_sdk_tool_call_and_schema(embedded: Gateway) -> None:
         messages=_ask("Capital of Italy, as JSON."),
         response_format=fmt,
         temperature=0,
-        max_tokens=64,
+        max_tokens=128,
     )
     assert Capital.model_validate_json(shaped.choices[0].message.content)
 
@@ -274,12 +305,12 @@ def test_attributed_calls_are_recorded(embedded: Gateway, run: TraceRecorder) ->
     import ollama
 
     chunks = ollama.Client(host=embedded.agent_url(run.run_id, "writer")).chat(
-        model=MODEL, messages=_ask("Say hi."), options=SHORT, stream=True
+        model=MODEL, messages=_ask("Say hi."), options=SHORT, stream=True, format=ENDLESS
     )
-    assert len(list(chunks)) == 13
+    assert list(chunks)[-1].done
     (call,) = _events(run, "llm_call")
     assert call["agent"] == "writer" and call["upstream"] == "embedded" and call["status"] == "ok"
-    assert call["metrics"]["eval_count"] == 12 and call["ttft_ms"] is not None
+    assert call["metrics"]["eval_count"] == SHORT["num_predict"] and call["ttft_ms"] is not None
     assert call["response"]["message"]["content"]
 
 
@@ -288,7 +319,13 @@ def test_openai_calls_record_engine_metrics(embedded: Gateway, run: TraceRecorde
     from openai import OpenAI
 
     client = OpenAI(base_url=f"{embedded.agent_url(run.run_id, 'critic')}/v1", api_key="unused")
-    client.chat.completions.create(model=MODEL, messages=_ask("Hi"), max_tokens=5, temperature=0)
+    client.chat.completions.create(
+        model=MODEL,
+        messages=_ask("Hi"),
+        max_tokens=5,
+        temperature=0,
+        response_format=ENDLESS_V1,  # type: ignore[arg-type]
+    )
     (call,) = _events(run, "llm_call")
     assert call["endpoint"] == "/v1/chat/completions" and call["metrics"]["eval_count"] == 5
     assert call["metrics"]["prompt_eval_duration"] > 0 and call["done_reason"] == "length"
@@ -325,7 +362,12 @@ def test_proxy_passes_errors_and_v1(proxy: Gateway) -> None:
         ollama.Client(host=proxy.base_url).chat(model="nope:1b", messages=_ask("hi"))
     assert info.value.status_code == 404
     client = OpenAI(base_url=f"{proxy.base_url}/v1", api_key="unused")
-    reply = client.chat.completions.create(model=MODEL, messages=_ask("Hi"), max_tokens=4)
+    reply = client.chat.completions.create(
+        model=MODEL,
+        messages=_ask("Hi"),
+        max_tokens=4,
+        response_format=ENDLESS_V1,  # type: ignore[arg-type]
+    )
     assert reply.usage.completion_tokens == 4
 
 
@@ -375,9 +417,10 @@ def test_proxy_streams_without_buffering(proxy: Gateway, run: TraceRecorder) -> 
             messages=_ask("Tell me about the sea."),
             options={**SHORT, "num_predict": 48},
             stream=True,
+            format=ENDLESS,
         )
     )
-    assert chunks[-1].eval_count == len(chunks) - 1 == 48
+    assert chunks[-1].eval_count == 48 and 2 <= len(chunks) - 1 <= 48
     (call,) = _events(run, "llm_call")
     assert call["upstream"] == "ollama" and call["streamed"] is True
     assert call["ttft_ms"] < 0.7 * call["latency_ms"]
@@ -419,32 +462,35 @@ def test_concurrent_requests_queue_and_both_complete(embedded: Gateway) -> None:
     client = ollama.Client(host=embedded.base_url)
 
     def ask(text: str) -> Any:
-        return client.chat(model=MODEL, messages=_ask(text), options=SHORT)
+        return client.chat(model=MODEL, messages=_ask(text), options=SHORT, format=ENDLESS)
 
     with ThreadPoolExecutor(2) as pool:
         replies = list(pool.map(ask, ["Write a story about a cat.", "Write a story about a dog."]))
-    assert [r.eval_count for r in replies] == [12, 12]
-    assert all(r.message.content for r in replies)
+    assert [r.eval_count for r in replies] == [SHORT["num_predict"]] * 2
+    assert all(r.message.content and r.done_reason == "length" for r in replies)
 
 
-def test_client_disconnect_stops_generation(embedded: Gateway) -> None:
-    """A client that hangs up mid-stream frees the model: the next request is not held up."""
-    import time
-
-    # Greedy continuation of a repetition runs the full 1000 tokens (~12 s) unless cancelled.
+def test_client_disconnect_stops_generation(
+    embedded: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that hangs up mid-stream cancels its generation, which frees the model."""
+    caplog.set_level(logging.INFO, logger="gateway")
+    limit = 1000  # the format forbids ending sooner: only a cancel stops it before this
     endless = {
         "model": MODEL,
-        "prompt": "hello hello hello hello hello hello hello hello",
-        "raw": True,
-        "options": {"num_predict": 1000, "temperature": 0, "repeat_penalty": 1.0},
+        "prompt": "Write a very long story.",
+        "format": {"type": "string", "minLength": 4000},
+        "options": {"num_predict": limit, "temperature": 0},
     }
     with httpx.stream("POST", f"{embedded.base_url}/api/generate", json=endless) as stream:
         lines = stream.iter_lines()
         next(lines), next(lines)
-    started = time.perf_counter()
     reply = httpx.post(
         f"{embedded.base_url}/api/chat",
-        timeout=60,
+        timeout=300,
         json={"model": MODEL, "messages": _ask("Hi"), "stream": False, "options": SHORT},
     )
-    assert reply.json()["eval_count"] == 12 and time.perf_counter() - started < 6
+    assert reply.status_code == 200 and reply.json()["done"]
+    (line,) = [r.getMessage() for r in caplog.records if "generation cancelled" in r.getMessage()]
+    tokens = int(line.split("after ")[1].split(" tokens")[0])
+    assert tokens < limit, line
