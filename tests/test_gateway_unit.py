@@ -302,22 +302,47 @@ def test_backend_ollama_unreachable_names_the_host() -> None:
 
 
 def test_backend_missing_model_gives_the_pull_hint() -> None:
-    """A reachable Ollama without the model fails with the `ollama pull` command."""
+    """A reachable Ollama without the model fails with `ollama pull`, also under auto."""
     with Gateway(ScriptedUpstream()) as gateway:
         with pytest.raises(ModelServerError, match=r"run 'ollama pull llama3.1:8b'"):
             select_backend("ollama", gateway.base_url, [("ollama", "llama3.1:8b")])
+        with pytest.raises(ModelServerError, match=r"run 'ollama pull llama3.1:8b'"):
+            select_backend("auto", gateway.base_url, [("ollama", "llama3.1:8b")])
         backend = select_backend("auto", gateway.base_url, [("ollama", "qwen3")])
     assert backend.kind == "ollama" and backend.model_map == {"qwen3": "qwen3"}
 
 
-def test_backend_auto_falls_back_to_embedded() -> None:
-    """Auto with no Ollama uses the embedded model and says what it tried, in one line."""
+def test_backend_auto_falls_back_to_embedded_for_the_models_it_serves() -> None:
+    """Auto with no Ollama uses the embedded model it has, and says what it tried, in one line."""
     pytest.importorskip("llama_cpp")
     host = f"http://127.0.0.1:{_closed_port()}"
-    backend = select_backend("auto", host, [("ollama", "llama3.1:8b")])
-    assert backend.kind == "embedded" and backend.model_map == {"llama3.1:8b": "smollm2:135m"}
+    backend = select_backend("auto", host, [("ollama", "smollm2:135m")])
+    assert backend.kind == "embedded" and backend.model_map == {"smollm2:135m": "smollm2:135m"}
     assert f"Ollama at {host} not reachable (connection refused)" in backend.note
     assert "using the embedded model smollm2:135m" in backend.note and "\n" not in backend.note
+    assert "in place of" not in backend.note
+
+
+def test_backend_auto_never_replaces_a_named_model() -> None:
+    """Auto with no Ollama and a tag the engine lacks is exit 3, naming both fixes."""
+    pytest.importorskip("llama_cpp")
+    host = f"http://127.0.0.1:{_closed_port()}"
+    with pytest.raises(ModelServerError) as info:
+        select_backend("auto", host, [("ollama", "llama3.1:8b")])
+    message = str(info.value)
+    assert info.value.exit_code == 3 and "\n" not in message
+    assert "'ollama pull llama3.1:8b'" in message and "--backend embedded" in message
+
+
+def test_backend_embedded_stands_in_and_says_so() -> None:
+    """--backend embedded serves a tag it lacks with smollm2:135m, and its note says so."""
+    pytest.importorskip("llama_cpp")
+    from gateway.backend import substitutions
+
+    backend = select_backend("embedded", "http://127.0.0.1:9", [("ollama", "llama3.1:8b")])
+    assert backend.model_map == {"llama3.1:8b": "smollm2:135m"}
+    assert substitutions(backend.model_map) == {"llama3.1:8b": "smollm2:135m"}
+    assert "smollm2:135m in place of llama3.1:8b" in backend.note
 
 
 def test_backend_embedded_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -368,7 +393,8 @@ def test_doctor_reports_the_host_tried_and_embedded(monkeypatch: pytest.MonkeyPa
     text = console.export_text()
     assert code == 0 and f"tried at {host}: not reachable (connection refused)" in text
     assert "host.docker.internal" in text and "serving smollm2:135m" in text
-    assert "backend auto will use: the embedded model" in text
+    assert "--backend auto: backend: Ollama at" in text
+    assert "using the embedded model smollm2:135m" in text
 
 
 def test_openai_request_maps_to_an_ollama_job() -> None:
