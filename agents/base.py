@@ -49,6 +49,8 @@ class RunResult:
     trace_path: Path
     framework: str
     error: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)  # why degraded: warning code -> count
+    totals: dict[str, Any] = field(default_factory=dict)  # run_finished's totals
 
 
 class Runner(Protocol):

@@ -23,6 +23,7 @@ from scenarios.loader import LoadedScenario
 from scenarios.spec import ModelProfile, Scenario
 from tools.workspace import run_workspace
 from traces import recorder as trace_registry
+from traces.health import RunHealth
 from traces.recorder import TraceRecorder, new_run_id, trace_path
 from traces.schema import (
     BACKEND_SELECTED,
@@ -32,6 +33,8 @@ from traces.schema import (
     STATUS_FAILED,
     STATUS_INTERRUPTED,
     STATUS_OK,
+    WARNING,
+    run_kind,
 )
 
 VERSIONED_PACKAGES = (
@@ -75,9 +78,14 @@ def run_scenario(
     options: RunOptions,
     *,
     say: Say = print,
+    announce: Say | None = None,
     listeners: tuple[Callable[[dict[str, Any]], None], ...] = (),
 ) -> RunResult:
-    """Run one scenario on one framework; the trace is written whatever happens."""
+    """Run one scenario on one framework; the trace is written whatever happens.
+
+    `say` prints the backend notes; `announce`, when given, prints instead the notes of a
+    model standing in for another, which a quiet console must still show.
+    """
     scenario, values = _prepare(loaded.scenario, options)
     runner = get_runner(options.framework)
     runner.check(scenario)
@@ -86,7 +94,7 @@ def run_scenario(
         recorder.subscribe(listener)
     trace_registry.register(recorder)
     try:
-        return _run(loaded, scenario, values, options, runner, recorder, say)
+        return _run(loaded, scenario, values, options, runner, recorder, (say, announce or say))
     finally:
         trace_registry.unregister(recorder.run_id)
         recorder.close()
@@ -118,16 +126,18 @@ def _run(
     options: RunOptions,
     runner: Any,
     recorder: TraceRecorder,
-    say: Say,
+    says: tuple[Say, Say],
 ) -> RunResult:
     _emit_started(recorder, loaded, scenario, values, options)
-    with finishing(recorder) as end, ExitStack() as stack:
+    health = RunHealth()
+    recorder.watch(health)
+    with finishing(recorder, health) as end, ExitStack() as stack:
         models, backends, embed_url = _start_models(
             scenario, recorder.run_id, options.backend, stack, options.backend_factory
         )
         recorder.emit(BACKEND_SELECTED, backends=backends)
-        for line in dict.fromkeys(b["note"] for b in backends):
-            say(line)
+        for line, stand_in in dict.fromkeys((b["note"], bool(b["stand_ins"])) for b in backends):
+            says[stand_in](line)
         tool_names = [name for agent in scenario.agents for name in agent.tools]
         stack.enter_context(
             run_workspace(
@@ -135,22 +145,35 @@ def _run(
             )
         )
         end.output = runner.run(scenario, values, models, recorder)
-    return RunResult(recorder.run_id, STATUS_OK, end.output, recorder.path, options.framework)
+    return RunResult(
+        recorder.run_id,
+        end.status,
+        end.output,
+        recorder.path,
+        options.framework,
+        reasons=end.reasons,
+        totals=end.totals,
+    )
 
 
 @dataclass
 class RunEnd:
-    """What a traced run ended with: the final output, set by the code inside `finishing`."""
+    """What a traced run ended with: the output (set inside `finishing`), then its status."""
 
     output: str = ""
+    status: str = STATUS_OK
+    reasons: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, Any] = field(default_factory=dict)
 
 
 @contextmanager
-def finishing(recorder: TraceRecorder) -> Iterator[RunEnd]:
-    """Close a run's trace whatever happens inside: `run_finished` ok, failed or interrupted.
+def finishing(recorder: TraceRecorder, health: RunHealth | None = None) -> Iterator[RunEnd]:
+    """Close a run's trace whatever happens inside: `run_finished` with the run's status.
 
-    A failure also writes its `error` event and leaves the trace path on the LabError that
-    reaches the CLI; any other exception becomes a one-line RunFailedError naming the trace.
+    With `health` (a run of a team), a run that ends is `ok` or `degraded` as its health
+    says, after the closing warnings (no turns, empty output); without it, `ok`. A failure
+    also writes its `error` event and leaves the trace path on the LabError that reaches
+    the CLI; any other exception becomes a one-line RunFailedError naming the trace.
     """
     started, end = time.perf_counter(), RunEnd()
     try:
@@ -171,7 +194,11 @@ def finishing(recorder: TraceRecorder) -> Iterator[RunEnd]:
         )
         failed.trace_path = recorder.path
         raise failed from exc
-    _finish(recorder, STATUS_OK, end.output, started)
+    if health is not None:
+        for warning in health.closing(end.output):
+            recorder.emit(WARNING, **warning)
+        end.status, end.reasons = health.status()
+    end.totals = _finish(recorder, end.status, end.output, started, reasons=end.reasons)
 
 
 def _emit_started(
@@ -183,6 +210,7 @@ def _emit_started(
 ) -> None:
     recorder.emit(
         RUN_STARTED,
+        run_kind=run_kind({"replay_of": options.replay_of}),
         scenario=scenario.name,
         scenario_path=str(loaded.path),
         scenario_sha256=loaded.sha256,
@@ -223,7 +251,7 @@ def _start_models(
     Also returns the base URL of the first gateway whose backend serves `/api/embed`
     (None when none does), which `retrieve` embeds through.
     """
-    from gateway.backend import select_backend
+    from gateway.backend import select_backend, substitutions
     from gateway.server import Gateway
 
     models: dict[str, AgentModel] = {}
@@ -234,7 +262,13 @@ def _start_models(
         backend = (select or select_backend)(choice, host, wanted)
         gateway = stack.enter_context(Gateway(backend.upstream))
         backends.append(
-            {"host": host, "kind": backend.kind, "models": backend.model_map, "note": backend.note}
+            {
+                "host": host,
+                "kind": backend.kind,
+                "models": backend.model_map,
+                "stand_ins": substitutions(backend.model_map),
+                "note": backend.note,
+            }
         )
         if embed_url is None and backend.kind in EMBEDDING_BACKENDS:
             embed_url = gateway.base_url
@@ -281,11 +315,25 @@ def _record_error(recorder: TraceRecorder, exc: BaseException) -> None:
 
 
 def _finish(
-    recorder: TraceRecorder, status: str, output: str, started: float, error: str | None = None
-) -> None:
+    recorder: TraceRecorder,
+    status: str,
+    output: str,
+    started: float,
+    error: str | None = None,
+    reasons: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Write `run_finished`; its totals (wall time included)."""
     totals = recorder.totals()
     totals["wall_time_s"] = round(time.perf_counter() - started, 6)
-    recorder.emit(RUN_FINISHED, status=status, final_output=output, totals=totals, error=error)
+    recorder.emit(
+        RUN_FINISHED,
+        status=status,
+        reasons=reasons or {},
+        final_output=output,
+        totals=totals,
+        error=error,
+    )
+    return totals
 
 
 def _first_line(exc: BaseException) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,8 +19,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from scenarios.compare_cmd import add_bench_models_parser, add_compare_parser
-from scenarios.errors import EXIT_BAD_INPUT, EXIT_OK, LabError, ScenarioError
+from scenarios.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    LabError,
+    ScenarioError,
+)
 from scenarios.replay_cmd import add_replay_parser
+from traces.schema import STATUS_DEGRADED
 
 if TYPE_CHECKING:
     from scenarios.loader import LoadedScenario
@@ -41,14 +51,33 @@ def parse_args(
     parser: argparse.ArgumentParser, argv: Sequence[str] | None
 ) -> argparse.Namespace | int:
     """The parsed arguments, or the exit code argparse chose (0 for --help, 2 for misuse)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return parser.parse_args(argv)
+        return parser.parse_args(join_dash_values(args))
     except SystemExit as exc:
         return int(exc.code or 0)
 
 
+DASH_VALUES = ("--sort",)  # options whose value may start with "-" (`--sort -wall_time_s`)
+
+
+def join_dash_values(argv: Sequence[str]) -> list[str]:
+    """`--sort -x` as `--sort=-x`: argparse would take a value starting with '-' for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in DASH_VALUES and arg.startswith("-") and arg != "--":
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def guarded(action: Callable[[], int]) -> int:
-    """Run a command; a LabError becomes its one-line message and exit code."""
+    """Run a command; a LabError becomes its one-line message and exit code.
+
+    A reader that stops reading (`... | head`) ends the command quietly with 141, as a Unix
+    tool killed by SIGPIPE does: no traceback, and none when Python flushes at exit.
+    """
     try:
         return action()
     except LabError as exc:
@@ -56,7 +85,21 @@ def guarded(action: Callable[[], int]) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         _error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit cannot fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file (a test's capture): nothing to flush
+        pass
+    finally:
+        os.close(devnull)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,7 +175,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="auto: Ollama if it answers and has the models, else the embedded model",
     )
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where traces go")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the result (and, on stderr, which backend and model serve the run)",
+    )
 
 
 def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
@@ -223,9 +271,16 @@ def _run_one(
         console.rule(f"[bold]{framework}")
     try:
         result = run_scenario(
-            loaded, options, say=lambda note: console.print(escape(note)), listeners=(live,)
+            loaded,
+            options,
+            say=lambda note: console.print(escape(note)),
+            announce=say_note,
+            listeners=(live,),
         )
     except LabError as exc:
+        live.close()
+        if exc.trace_path is not None and exc.exit_code == EXIT_RUN_FAILED:
+            summarize_run(exc.trace_path, console)  # bad input and no server: one line only
         if not keep_going:
             raise
         _error(f"{framework}: {exc}")
@@ -234,8 +289,28 @@ def _run_one(
         live.close()
     console.rule(f"final output ({framework})" if keep_going else "final output")
     print(result.final_output)
-    console.print(f"[dim]trace: {escape(str(result.trace_path))}[/]")
+    summarize_run(result.trace_path, console)
     return _Outcome(framework, EXIT_OK, result.trace_path)
+
+
+def summarize_run(trace: Path, console: Console) -> None:
+    """End a run with its summary, read back from its trace (the numbers `compare` shows).
+
+    A quiet console still gets one line for a degraded run, which is never reported by
+    silence (a failed one has its error line).
+    """
+    from traces.compare import row_of, status_label
+    from traces.console import run_summary
+    from traces.reader import TraceError, read_trace
+
+    try:
+        row = row_of(read_trace(trace))
+    except TraceError:
+        return  # a trace with nothing readable: the error line says what happened
+    if not console.quiet:
+        console.print(run_summary(row))
+    elif row.status == STATUS_DEGRADED:
+        say_note(f"status: {status_label(row)} (trace: {row.path})")
 
 
 def _summarize(outcomes: list[_Outcome], console: Console) -> int:
@@ -322,6 +397,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     scenario = load_file(args.file).scenario if args.file else None
     return run_doctor(scenario, Console())
+
+
+def say_note(line: str) -> None:
+    """Print a note on stderr, also under --quiet: a model standing in is never hidden."""
+    print(line, file=sys.stderr)
 
 
 def _error(message: str) -> None:

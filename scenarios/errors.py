@@ -1,7 +1,8 @@
 """The errors a user can act on, each with its documented exit code.
 
-Exit codes: 0 ok, 1 the run failed, 2 bad input (scenario, arguments), 3 model server
-unreachable or model missing.
+Exit codes: 0 ok (a run that finished, `ok` or `degraded`: its status line says which),
+1 the run failed, 2 bad input (scenario, arguments), 3 model server unreachable or model
+missing, 130 interrupted (Ctrl-C), 141 the output pipe was closed (`... | head`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ EXIT_OK = 0
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_MODEL_SERVER = 3
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
 
 
 class LabError(Exception):

@@ -82,7 +82,12 @@ def _add_rerun(commands: argparse._SubParsersAction) -> None:
         "--scenario", type=Path, help="re-run this (edited) scenario file, not the recorded text"
     )
     rerun.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where traces go")
-    rerun.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    rerun.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the result (and, on stderr, which backend and model serve the run)",
+    )
     rerun.set_defaults(handler=cmd_rerun)
 
 
@@ -245,7 +250,7 @@ def _backend(
     trace: Any, replay: Any, recorded_map: dict[str, str], pairs: dict[str, str], args: Any
 ) -> tuple[Any, Any]:
     """The upstream of the re-run and the backend factory the harness calls per host."""
-    from gateway.backend import Backend, select_backend
+    from gateway.backend import Backend, select_backend, substitutions
     from gateway.upstreams.replay import ForkUpstream
 
     if args.fork_from is None:
@@ -253,7 +258,10 @@ def _backend(
 
         def replayed(_choice: str, _host: str, wanted: list[tuple[str, str]]) -> Backend:
             model_map = {tag: recorded_map.get(tag, tag) for _, tag in wanted}
-            return Backend("replay", replay, model_map, note)
+            stand_ins = substitutions(model_map)
+            said = ", ".join(f"{v} in place of {k}" for k, v in sorted(stand_ins.items()))
+            extra = f"; recorded with {said}" if said else ""
+            return Backend("replay", replay, model_map, note + extra)
 
         return replay, replayed
     forks: list[ForkUpstream] = []
@@ -283,12 +291,15 @@ def _replay_of(trace: Any, fork_from: int | None) -> dict[str, Any]:
 def _execute(plan: Rerun, console: Console) -> Any:
     """Run the scenario; a divergence becomes its one-line message after the diff."""
     from agents.harness import run_scenario
+    from scenarios.cli import say_note
     from traces.console import LiveConsole
 
     live = LiveConsole(console, plan.agents)
     _note_scenario_change(plan, console)
     try:
-        return run_scenario(plan.loaded, plan.options, say=console.print, listeners=(live,))
+        return run_scenario(
+            plan.loaded, plan.options, say=console.print, announce=say_note, listeners=(live,)
+        )
     except LabError as exc:
         diverged = _diverged(plan)
         if diverged is None:

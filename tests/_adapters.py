@@ -147,19 +147,27 @@ def tool_call(name: str, **arguments: Any) -> dict[str, Any]:
     return {"tool_calls": [{"function": {"name": name, "arguments": arguments}}]}
 
 
+def cut(text: str) -> dict[str, Any]:
+    """A scripted reply cut at num_predict: its `done_reason` is "length"."""
+    return {"content": text, "done_reason": "length"}
+
+
 class ToolFakeOllama(FakeOllama):
-    """FakeOllama whose script may also hold native tool calls (`tool_call(...)` replies)."""
+    """FakeOllama whose script may also hold dict replies: `tool_call(...)` or `cut(...)`."""
 
     async def _chat(self, request: Any) -> Any:
-        """A dict reply is answered as an assistant message with `tool_calls`."""
+        """A dict reply is answered as that assistant message (with its `done_reason`)."""
         if not (self.replies and isinstance(self.replies[0], dict)):
             return await super()._chat(request)
         from starlette.responses import JSONResponse, Response
 
         body = await request.json()
         self.requests.append(body)
-        message = {"role": "assistant", "content": "", **self.replies.pop(0)}
-        answer = {**_final_chunk(body["model"], ""), "message": message}
+        reply = dict(self.replies.pop(0))
+        done_reason = reply.pop("done_reason", "stop")
+        message = {"role": "assistant", "content": "", **reply}
+        final = _final_chunk(body["model"], str(message["content"]))
+        answer = {**final, "message": message, "done_reason": done_reason}
         if body.get("stream", True) is False:
             return JSONResponse(answer)
         return Response(json.dumps(answer) + "\n", media_type="application/x-ndjson")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 
 from traces.console import LiveConsole
+
+DEGRADED = Path(__file__).parent / "fixtures" / "compare" / "batch" / "tool_team_degraded.jsonl"
 
 
 def _screen(*events: dict) -> str:
@@ -38,3 +42,52 @@ def test_context_truncation_is_said_once_per_agent() -> None:
         {**warning, "agent": "writer"},
     )
     assert screen.count("prompt filled num_ctx") == 2
+
+
+def test_tool_calls_show_live_with_their_errors_once() -> None:
+    """A tool call prints as it happens; a failed one shows its error once, not again as warning."""
+    screen = _screen(
+        {
+            "kind": "tool_call",
+            "agent": "planner",
+            "tool": "calculator",
+            "arguments": {"x": 1},
+            "result": "1 = 1",
+            "error": None,
+            "duration_ms": 0.4,
+        },
+        {
+            "kind": "tool_call",
+            "agent": "planner",
+            "tool": "retrieve",
+            "arguments": {"k": 10},
+            "result": "",
+            "error": "k: Input should be less than or equal to 5",
+            "duration_ms": 1,
+        },
+        {
+            "kind": "warning",
+            "code": "tool_failed",
+            "agent": "planner",
+            "tool": "retrieve",
+            "message": "retrieve failed for planner: k: Input should be less than or equal to 5",
+        },
+    )
+    assert 'planner calls calculator{"x": 1} (0.4 ms) → 1 = 1' in screen
+    assert screen.count("less than or equal to 5") == 1 and "→ error: k:" in screen
+
+
+def test_the_summary_says_status_reasons_numbers_and_trace() -> None:
+    """The end-of-run panel has the status with its reasons, the counts, times and the trace."""
+    from traces.compare import row_of
+    from traces.console import run_summary
+    from traces.reader import read_trace
+
+    row = row_of(read_trace(DEGRADED))
+    console = Console(record=True, width=200, force_terminal=False)
+    console.print(run_summary(row))
+    screen = console.export_text()
+    assert "status  degraded (2 tool errors, 1 truncated)" in screen
+    assert f"turns {row.agent_turns} · model calls {row.llm_calls}" in screen
+    assert f"tool calls {row.tool_calls} ({row.tool_errors} failed)" in screen
+    assert "served by embedded (llama3.1:8b→smollm2:135m)" in screen and row.path in screen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -124,4 +125,44 @@ def test_framework_all_runs_each_framework_and_prints_the_compare_table(
     assert traces == ["autogen", "crewai", "langgraph"]
     table = capsys.readouterr().out.split("runs compared", 1)[1]
     rows = [line for line in table.splitlines() if "research_team" in line]
-    assert sorted(row.split("│")[2].strip() for row in rows) == ["autogen", "crewai", "langgraph"]
+    frameworks = sorted(re.split(r"\s{2,}", row.strip())[1] for row in rows)
+    assert frameworks == ["autogen", "crewai", "langgraph"]
+
+
+def test_quiet_still_reports_a_degraded_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under -q a cut answer is not reported by silence: one status line with the reason."""
+    from tests._adapters import ToolFakeOllama, cut
+
+    with ToolFakeOllama([REPLIES[0], cut(REPLIES[1]), REPLIES[2]]) as server:
+        monkeypatch.setenv("OLLAMA_HOST", server.url)
+        code = research_team(["--backend", "ollama", "--runs-dir", str(tmp_path), "-q"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == REPLIES[2]
+    (line,) = [x for x in captured.err.splitlines() if x.startswith("status:")]
+    assert line.startswith("status: degraded (1 truncated) (trace: ")
+
+
+def test_a_stand_in_model_is_announced_even_when_notes_are_quiet(tmp_path: Path) -> None:
+    """A backend serving another tag than the one asked for goes to `announce`, not `say`."""
+    from agents.harness import RunOptions, run_scenario
+    from gateway.backend import Backend
+    from gateway.upstreams.ollama import OllamaUpstream
+    from scenarios.loader import load_file
+    from scenarios.research_team import SCENARIO_FILE
+
+    quiet: list[str] = []
+    loud: list[str] = []
+    with FakeOllama(REPLIES, models=("tiny:1b",)) as server:
+        note = "backend: test tiny:1b in place of smollm2:135m"
+        backend = Backend("ollama", OllamaUpstream(server.url), {"smollm2:135m": "tiny:1b"}, note)
+        options = RunOptions(runs_dir=tmp_path, backend_factory=lambda *_: backend)
+        result = run_scenario(
+            load_file(SCENARIO_FILE), options, say=quiet.append, announce=loud.append
+        )
+    assert loud == [note] and quiet == []
+    (selected,) = [e for e in run_events(tmp_path) if e["kind"] == "backend_selected"]
+    assert selected["backends"][0]["stand_ins"] == {"smollm2:135m": "tiny:1b"}
+    assert result.status == "ok"

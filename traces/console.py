@@ -6,6 +6,7 @@ thread, so every screen change goes through one lock.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -15,6 +16,11 @@ from rich.panel import Panel
 from rich.status import Status
 from rich.text import Text
 
+from traces.compare import RunRow, status_label
+from traces.schema import CONTEXT_TRUNCATED, TOOL_FAILED
+
+RESULT_WIDTH = 300  # characters of a tool result shown after its call (`replay show`)
+LIVE_RESULT_WIDTH = 160  # and while a run goes on
 PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan", "orange3")
 PLAIN_FIELDS = ("content",)  # shown as rich Text, never parsed as markup
 
@@ -41,6 +47,28 @@ def route_line(event: dict[str, Any]) -> str:
     return f"[dim]→ {event.get('from')} → {event.get('to')}{reason}[/]"
 
 
+def tool_line(event: dict[str, Any], colour: str, width: int = RESULT_WIDTH) -> str:
+    """A tool call as one line: agent, tool, arguments, duration, then result or error.
+
+    The event's text fields must be markup-safe already (`markup_safe`); the arguments
+    are escaped here.
+    """
+    agent = event.get("agent")
+    arguments = escape(json.dumps(event.get("arguments"), ensure_ascii=False))
+    head = f"  [{colour}]{agent}[/] calls [bold]{event.get('tool')}[/]{arguments}"
+    duration = event.get("duration_ms")
+    took = f" [dim]({duration} ms)[/]" if duration is not None else ""
+    if event.get("error"):
+        return f"{head}{took} [red]→ error: {clip(str(event['error']), width)}[/]"
+    return f"{head}{took} → {clip(str(event.get('result')), width)}"
+
+
+def clip(text: str, width: int) -> str:
+    """Text on one line, cut to `width` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def warning_line(event: dict[str, Any]) -> str:
     """A warning as one line."""
     return f"[yellow]warning[/] {event.get('code')}: {event.get('message')}"
@@ -50,6 +78,27 @@ def error_line(event: dict[str, Any]) -> str:
     """An error event as one line (the first line of its message)."""
     message = str(event.get("message") or "").splitlines() or [""]
     return f"[red]error[/] {event.get('type')}: {message[0]}"
+
+
+STATUS_BORDERS = {"ok": "green", "failed": "red"}  # any other status is a warning: yellow
+
+
+def run_summary(row: RunRow) -> Panel:
+    """A run's one-screen summary: status and reasons, turns, calls, tokens, times, trace."""
+    share = f" ({row.overhead_share:.0%})" if row.overhead_share is not None else ""
+    tools = f" · tool calls {row.tool_calls} ({row.tool_errors} failed)" if row.tool_calls else ""
+    lines = [
+        f"[bold]status[/]  {escape(status_label(row))}",
+        f"turns {row.agent_turns} · model calls {row.llm_calls}{tools}",
+        f"tokens {row.input_tokens} in · {row.output_tokens} out",
+        f"wall {row.wall_time_s:.1f} s · model {row.model_time_s:.1f} s · "
+        f"overhead {row.overhead_s:.1f} s{share}",
+        f"served by {escape(row.served_by)} · models {escape(row.models)}",
+        f"[dim]trace {escape(row.path)}[/]",
+    ]
+    title = f"{escape(row.scenario)} · {escape(row.framework)} · run {row.run_id}"
+    border = STATUS_BORDERS.get(row.status, "yellow")
+    return Panel("\n".join(lines), title=title, title_align="left", border_style=border)
 
 
 class LiveConsole:
@@ -116,9 +165,14 @@ class LiveConsole:
     def _on_route(self, event: dict[str, Any]) -> None:
         self.console.print(route_line(event))
 
+    def _on_tool_call(self, event: dict[str, Any]) -> None:
+        self.console.print(tool_line(event, self.colour(event.get("agent")), LIVE_RESULT_WIDTH))
+
     def _on_warning(self, event: dict[str, Any]) -> None:
+        if event.get("code") == TOOL_FAILED:
+            return  # its tool line, just printed, already says the error in red
         key = (str(event.get("code")), str(event.get("agent")))
-        if event.get("code") == "context_truncated" and key in self._warned:
+        if event.get("code") == CONTEXT_TRUNCATED and key in self._warned:
             return
         self._warned.add(key)
         self.console.print(warning_line(event))

@@ -14,13 +14,23 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import structlog
 
-from traces.schema import LLM_CALL, SCHEMA_VERSION, add_call, empty_totals
+from traces.schema import LLM_CALL, SCHEMA_VERSION, WARNING, add_call, empty_totals
 
 Listener = Callable[[dict[str, Any]], None]
+
+
+class Watcher(Protocol):
+    """Derives warnings from the events written (e.g. `traces.health.RunHealth`)."""
+
+    def after(self, kind: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
+        """The `warning` fields an event just written calls for (written right after it)."""
+        ...
+
+
 log = logging.getLogger("traces")
 
 
@@ -59,6 +69,7 @@ class TraceRecorder:
         self._lock = threading.RLock()
         self._seq = 0
         self._listeners: list[Listener] = []
+        self._watchers: list[Watcher] = []
         self._totals = empty_totals()
         self.closed = False
 
@@ -77,8 +88,16 @@ class TraceRecorder:
         """Call `listener(event)` for every event and signal from now on."""
         self._listeners.append(listener)
 
+    def watch(self, watcher: Watcher) -> None:
+        """Let `watcher` derive warnings from every event from now on."""
+        self._watchers.append(watcher)
+
     def emit(self, kind: str, **fields: Any) -> None:
-        """Write one event line (flushed at once) and pass it to the listeners."""
+        """Write one event line (flushed at once), pass it to the listeners, then its warnings.
+
+        The warnings the watchers derive from it follow it at once, so the trace and the
+        live console show a cut answer or a failed tool right where it happened.
+        """
         with self._lock:
             if self.closed:
                 return
@@ -87,6 +106,9 @@ class TraceRecorder:
                 add_call(self._totals, fields)
             self._logger.msg(kind, **fields)
             self._notify({"kind": kind, "run_id": self.run_id, **fields})
+            for watcher in list(self._watchers):
+                for warning in watcher.after(kind, fields):
+                    self.emit(WARNING, **warning)
 
     def signal(self, kind: str, **fields: Any) -> None:
         """Tell the listeners something transient (not written), e.g. a model call began."""

@@ -44,10 +44,39 @@ METRIC_KEYS: tuple[str, ...] = (
     "eval_duration",
 )
 
-# Run statuses in `run_finished`.
+# Run statuses in `run_finished`. `degraded`: the run finished, but not everything it
+# promised happened (a cut answer, a failed tool, an empty output, no turns): its
+# `reasons` say which, each also written as a `warning` event when it happened.
 STATUS_OK = "ok"
+STATUS_DEGRADED = "degraded"
 STATUS_FAILED = "failed"
 STATUS_INTERRUPTED = "interrupted"
+
+# What made a run (`run_started.run_kind`): a live run, a replay of a trace (`replay
+# rerun`), a fork (`replay rerun --from N`: recorded calls first, then a live model) or a
+# `bench-models` session. Older traces have no `run_kind`: `run_kind()` infers it.
+RUN_KINDS = ("run", "replay", "fork", "bench")
+
+# Warning codes that make a finished run `degraded` instead of `ok`.
+ANSWER_TRUNCATED = "answer_truncated"  # an answer was cut at num_predict (done_reason length)
+TOOL_FAILED = "tool_failed"  # a tool call ended in an error
+EMPTY_OUTPUT = "empty_output"  # an agent turn, or the run's final output, was empty
+NO_TURNS = "no_turns"  # the run ended without a single agent turn
+CONTEXT_TRUNCATED = "context_truncated"  # a prompt filled num_ctx: its oldest part was cut
+
+
+def run_kind(started: dict[str, Any] | None) -> str:
+    """What made a run, from its `run_started` (older traces: inferred from their fields)."""
+    started = started or {}
+    kind = started.get("run_kind")
+    if kind in RUN_KINDS:
+        return str(kind)
+    if started.get("framework") == "bench":
+        return "bench"
+    replay_of = started.get("replay_of")
+    if isinstance(replay_of, dict):
+        return "replay" if replay_of.get("from") is None else "fork"
+    return "run"
 
 
 def empty_totals() -> dict[str, Any]:

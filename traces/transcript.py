@@ -22,13 +22,13 @@ from traces.console import (
     markup_safe,
     message_panel,
     route_line,
+    tool_line,
     warning_line,
 )
 from traces.reader import Trace
 from traces.schema import LLM_CALL
 
 Event = dict[str, Any]
-RESULT_WIDTH = 300
 
 
 def agent_colours(trace: Trace) -> dict[str, str]:
@@ -99,15 +99,7 @@ class Transcript:
         self.console.print(message_panel(event, self.colour(event.get("agent"))))
 
     def _on_tool_call(self, event: Event) -> None:
-        agent = event.get("agent")
-        arguments = escape(json.dumps(event.get("arguments"), ensure_ascii=False))
-        head = f"  [{self.colour(agent)}]{agent}[/] calls [bold]{event.get('tool')}[/]{arguments}"
-        duration = event.get("duration_ms") or event.get("duration")
-        took = f" [dim]({duration} ms)[/]" if duration is not None else ""
-        if event.get("error"):
-            self.console.print(f"{head}{took} [red]→ error: {event['error']}[/]")
-        else:
-            self.console.print(f"{head}{took} → {_clip(str(event.get('result')))}")
+        self.console.print(tool_line(event, self.colour(event.get("agent"))))
 
     def _on_route(self, event: Event) -> None:
         self.console.print(route_line(event))
@@ -176,7 +168,7 @@ def render_call(trace: Trace, number: int, console: Console) -> None:
         text = json.dumps(event.get(title), indent=2, ensure_ascii=False)
         console.print(Syntax(text, "json", word_wrap=True))
     if event.get("error"):
-        console.print(f"[red]error[/] {event['error']}")
+        console.print(f"[red]error[/] {escape(str(event['error']))}")
 
 
 def model_call(trace: Trace, number: int) -> Event:
@@ -190,8 +182,3 @@ def model_call(trace: Trace, number: int) -> Event:
 def _fork_note(replay: Event) -> str:
     fork = replay.get("from")
     return f"(first {fork} calls replayed, then live)" if fork is not None else "(all calls)"
-
-
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= RESULT_WIDTH else text[: RESULT_WIDTH - 1] + "…"
