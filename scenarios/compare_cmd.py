@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import argparse
 import platform
+import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.text import Text
 
-from scenarios.errors import EXIT_OK, ModelServerError, RunFailedError, ScenarioError
+from scenarios.errors import EXIT_OK, LabError, ModelServerError, RunFailedError, ScenarioError
+
+if TYPE_CHECKING:
+    from traces.compare import FittedTable, RunRow
+    from traces.reader import Trace
 
 BUNDLED_PROMPTS = Path(__file__).with_name("bench_prompts.json")
 BENCH_SCENARIO = "bench-models"
@@ -28,9 +36,17 @@ REQUEST_TIMEOUT_S = 900.0
 
 # --- compare --------------------------------------------------------------------------------
 
+COMPARE_HINT = "--wide shows every column, --csv or --json every field"
+RUN_HINT = "'python -m scenarios compare --wide TRACE...' shows every column"
+BENCH_HINT = "--wide shows every column"
+AGE = re.compile(r"(\d+)\s*([smhdw])")
+AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
 
 def add_compare_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add `compare TRACE... | RUNS_DIR [--csv|--json] [--html FILE] [--sort COLS]`."""
+    """Add `compare TRACE... | RUNS_DIR [--csv|--json|--wide] [--html FILE] [--sort COLS] ...`."""
+    from traces.compare import INCLUDES
+
     help_text = "compare runs from their traces: a table, CSV, JSON or an HTML report"
     parser = sub.add_parser("compare", help=help_text, description=help_text)
     parser.set_defaults(handler=cmd_compare)
@@ -43,8 +59,11 @@ def add_compare_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
         help="trace files or folders (default: runs)",
     )
     form = parser.add_mutually_exclusive_group()
-    form.add_argument("--csv", action="store_true", help="print CSV instead of the table")
-    form.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    form.add_argument("--csv", action="store_true", help="print CSV (every field) instead")
+    form.add_argument("--json", action="store_true", help="print JSON (every field) instead")
+    form.add_argument(
+        "--wide", action="store_true", help="print every column, even past the terminal's width"
+    )
     parser.add_argument(
         "--html",
         type=Path,
@@ -55,51 +74,154 @@ def add_compare_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
         "--sort",
         default="scenario,wall_time_s",
         metavar="COLS",
-        help="columns to sort by, comma-separated (default: scenario,wall_time_s)",
+        help="columns to sort by, comma-separated; -COL sorts descending, e.g. "
+        "--sort -wall_time_s (default: scenario,wall_time_s)",
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="KINDS",
+        help=f"also compare these runs, left out by default: {', '.join(INCLUDES)} "
+        "(replays covers forks; repeatable or comma-separated)",
+    )
+    parser.add_argument(
+        "--last", metavar="N", help="only the N most recently started runs (after --include)"
+    )
+    parser.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only runs started since WHEN: an ISO date or datetime, or an age (30m, 2h, 1d)",
     )
     return parser
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Print the runs compared (table, CSV or JSON); write the HTML report if asked."""
-    from traces.compare import rows_csv, rows_json, rows_of, table_of
+    from traces.compare import rows_csv, rows_json, rows_of, runs_table, sort_rows
     from traces.reader import read_traces
 
+    keys = _sort_keys(args.sort)
     traces = read_traces(args.paths)
-    rows = rows_of(traces, _sort_keys(args.sort))
+    rows = sort_rows(_chosen(rows_of(traces), args), keys)
     if args.csv:
         sys.stdout.write(rows_csv(rows))
     elif args.json:
         sys.stdout.write(rows_json(rows))
     else:
-        _stdout_console().print(table_of(rows))
+        print_fitted(_stdout_console(), partial(runs_table, rows), COMPARE_HINT, args.wide)
     if args.html:
         _write_html(traces, rows, args.html)
     return EXIT_OK
 
 
+def print_fitted(
+    console: Console, fit: Callable[[int | None], FittedTable], hint: str, wide: bool = False
+) -> None:
+    """Print a table fitted to the console (every column when wide), and what it left out."""
+    from traces.compare import left_out_note
+
+    fitted = fit(None if wide else console.width)
+    if wide:
+        console.width = max(console.width, fitted.width)
+    console.print(fitted.table)
+    if fitted.left_out:
+        console.print(left_out_note(fitted.left_out, hint))
+
+
 def _stdout_console() -> Console:
-    """A console on stdout; wide when piped, so a table in a file or a test is not cropped."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
+    """A console on stdout: as wide as COLUMNS or the terminal says, else 80 columns."""
+    return Console()
 
 
 def _sort_keys(text: str) -> list[str]:
-    from traces.compare import COLUMNS
+    from traces.compare import check_sort
 
     keys = [k.strip() for k in text.split(",") if k.strip()]
-    unknown = [k for k in keys if k not in COLUMNS]
-    if unknown:
-        choices = ", ".join(COLUMNS)
-        raise ScenarioError(f"--sort {unknown[0]!r}: not a column; choose from {choices}")
+    try:
+        check_sort(keys)
+    except ValueError as exc:
+        raise ScenarioError(f"--sort {exc}") from None
     return keys
 
 
-def _write_html(traces: Sequence[Any], rows: Sequence[Any], path: Path) -> None:
+def _chosen(rows: list[RunRow], args: argparse.Namespace) -> list[RunRow]:
+    """The rows of the kinds asked, then those since --since, then the --last N of them."""
+    from traces.compare import latest, started_since
+
+    rows = _of_kinds(rows, _includes(args.include), args.paths)
+    if args.since is not None:
+        when = since_time(args.since)
+        rows = started_since(rows, when)
+        if not rows:
+            raise ScenarioError(
+                f"--since {args.since}: no run started since {when:%Y-%m-%d %H:%M %Z}; "
+                "go further back"
+            )
+    if args.last is not None:
+        rows = latest(rows, _count(args.last))
+    return rows
+
+
+def _includes(values: Sequence[str]) -> set[str]:
+    from traces.compare import kinds_included
+
+    names = [n.strip() for value in values for n in value.split(",") if n.strip()]
+    try:
+        return kinds_included(names)
+    except ValueError as exc:
+        raise ScenarioError(f"--include {exc}") from None
+
+
+def _of_kinds(rows: list[RunRow], kinds: set[str], paths: Sequence[Path]) -> list[RunRow]:
+    """The rows of the kinds compared; a dim line on stderr counts those left out."""
+    from traces.compare import INCLUDE_ALL, count_kinds, includes_for, split_kinds
+
+    kept, left_out = split_kinds(rows, kinds)
+    if not left_out:
+        return kept
+    flag = f"--include {','.join(includes_for(left_out))}"
+    if not kept:
+        where = ", ".join(map(str, paths))
+        raise ScenarioError(
+            f"{where}: nothing to compare: {count_kinds(left_out)} left out by default; "
+            f"add {flag} (or --include {INCLUDE_ALL})"
+        )
+    Console(stderr=True).print(
+        Text(f"left out {count_kinds(left_out)}: add {flag} to compare them", style="dim")
+    )
+    return kept
+
+
+def since_time(text: str, now: datetime | None = None) -> datetime:
+    """The moment `--since` names: an ISO date or datetime (local time unless zoned), or an age."""
+    text = text.strip()
+    age = AGE.fullmatch(text)
+    if age:
+        span = timedelta(**{AGE_UNITS[age[2]]: int(age[1])})
+        return (now or datetime.now(UTC)) - span
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ScenarioError(
+            f"--since {text!r}: not a date, a datetime or an age; write e.g. 2026-05-01, "
+            "2026-05-01T14:30, 30m, 2h or 1d"
+        ) from None
+    return when if when.tzinfo is not None else when.astimezone()
+
+
+def _count(text: str) -> int:
+    if not text.strip().isdecimal() or int(text) < 1:
+        raise ScenarioError(f"--last {text!r}: give a number of runs, at least 1, e.g. --last 5")
+    return int(text)
+
+
+def _write_html(traces: Sequence[Trace], rows: Sequence[RunRow], path: Path) -> None:
     from traces.report import write_report
 
     by_path = {str(t.path): t for t in traces}
     try:
-        write_report([by_path[r.path] for r in rows], path)
+        write_report([by_path[r.path] for r in rows], path, rows=rows)
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot write the report ({exc.strerror})") from None
     Console(stderr=True).print(f"[dim]report: {path}[/]")
@@ -107,9 +229,11 @@ def _write_html(traces: Sequence[Any], rows: Sequence[Any], path: Path) -> None:
 
 def print_compare(paths: Iterable[Path], console: Console | None = None) -> None:
     """Print the compare table of the given traces (what `run --framework all` ends with)."""
-    from traces.compare import compare_table
+    from traces.compare import rows_of, runs_table
+    from traces.reader import read_traces
 
-    (console or Console()).print(compare_table(paths))
+    rows = rows_of(read_traces(paths))
+    print_fitted(console or Console(), partial(runs_table, rows), RUN_HINT)
 
 
 # --- bench-models ---------------------------------------------------------------------------
@@ -158,15 +282,18 @@ def add_bench_models_parser(sub: argparse._SubParsersAction) -> argparse.Argumen
         help="auto: Ollama if it answers and has the model, else embedded",
     )
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where traces go")
+    parser.add_argument(
+        "--wide", action="store_true", help="print every column, even past the terminal's width"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the table")
     return parser
 
 
 def cmd_bench_models(args: argparse.Namespace) -> int:
-    """Bench each model on the prompt set; print the tokens/s table and the traces."""
-    from traces.compare import model_speeds, speed_table
-    from traces.reader import read_traces
+    """Check every model, then bench each on the prompt set; print the tokens/s table.
 
+    A model that fails mid-way still leaves the table of the models benched before it.
+    """
     models = _models(args.models)
     prompt_set = load_prompts(args.prompts)
     options = dict(prompt_set.options)
@@ -174,14 +301,66 @@ def cmd_bench_models(args: argparse.Namespace) -> int:
         if args.num_predict < 1:
             raise ScenarioError(f"--num-predict {args.num_predict}: must be at least 1")
         options["num_predict"] = args.num_predict
+    servings = check_models(models, args.backend)
     console = Console(stderr=True, quiet=args.quiet)
-    paths = [
-        bench_model(m, prompt_set, options, args.backend, args.runs_dir, console) for m in models
-    ]
-    _stdout_console().print(speed_table(model_speeds(read_traces(paths))))
+    paths: list[Path] = []
+    for serving in servings:
+        try:
+            paths.append(bench_model(serving, prompt_set, options, args.runs_dir, console))
+        except LabError:
+            if paths:
+                console.print(
+                    f"[yellow]{serving.model} failed: the table has the {len(paths)} "
+                    "model(s) benched before it[/]"
+                )
+                _print_speeds(paths, console, args.wide)
+            raise
+    _print_speeds(paths, console, args.wide)
+    return EXIT_OK
+
+
+def _print_speeds(paths: Sequence[Path], console: Console, wide: bool) -> None:
+    """The tokens/s table of the traces written (on stdout), then their paths (on stderr)."""
+    from traces.compare import model_speeds, speed_table
+    from traces.reader import read_traces
+
+    speeds = model_speeds(read_traces(paths))
+    print_fitted(_stdout_console(), partial(speed_table, speeds), BENCH_HINT, wide)
     for path in paths:
         console.print(f"[dim]trace: {path}[/]")
-    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class Serving:
+    """How `bench-models` reaches one model: the backend chosen and the tag that serves it."""
+
+    model: str
+    choice: str
+    backend: Any
+    served: str
+
+
+def check_models(models: Sequence[str], choice: str) -> list[Serving]:
+    """Each model's backend, all chosen before any bench; ModelServerError naming each missing."""
+    from gateway.backend import select_backend
+    from gateway.hosts import ollama_host
+
+    servings: list[Serving] = []
+    missing: list[str] = []
+    problems: list[str] = []
+    for model in models:
+        try:
+            backend = select_backend(choice, ollama_host(None), [("ollama", model)])
+            servings.append(Serving(model, choice, backend, _served(backend, model)))
+        except ModelServerError as exc:
+            missing.append(model)
+            problems.append(str(exc))
+    if missing:
+        raise ModelServerError(
+            f"cannot bench {', '.join(missing)} (nothing was benched): "
+            + "; ".join(dict.fromkeys(problems))
+        )
+    return servings
 
 
 def _models(text: str) -> list[str]:
@@ -230,27 +409,26 @@ def _first_line(exc: BaseException) -> str:
 
 
 def bench_model(
-    model: str,
+    serving: Serving,
     prompt_set: PromptSet,
     options: dict[str, Any],
-    backend_choice: str,
     runs_dir: Path,
     console: Console,
 ) -> Path:
     """Send every prompt to one model through a gateway; return the trace written.
 
-    The trace is opened first and closed by the harness's `finishing`, so a missing model,
-    a failed call or Ctrl-C still leaves `run_finished` (and the error) on disk.
+    The trace is opened first and closed by the harness's `finishing`, so a failed call or
+    Ctrl-C still leaves `run_finished` (and the error) on disk.
     """
     from agents.harness import finishing, open_trace
     from traces import recorder as registry
 
-    recorder = open_trace(runs_dir, BENCH_SCENARIO, _safe(model))
+    recorder = open_trace(runs_dir, BENCH_SCENARIO, _safe(serving.model))
     registry.register(recorder)
     try:
-        _emit_started(recorder, model, backend_choice, prompt_set, options)
+        _emit_started(recorder, serving, prompt_set, options)
         with finishing(recorder) as end:
-            end.output = _bench_run(recorder, model, backend_choice, prompt_set, options, console)
+            end.output = _bench_run(recorder, serving, prompt_set, options, console)
     finally:
         registry.unregister(recorder.run_id)
         recorder.close()
@@ -275,20 +453,21 @@ def _safe(model: str) -> str:
 
 
 def _emit_started(
-    recorder: Any, model: str, backend: str, prompt_set: PromptSet, options: dict[str, Any]
+    recorder: Any, serving: Serving, prompt_set: PromptSet, options: dict[str, Any]
 ) -> None:
     from agents.harness import package_versions
     from traces.schema import RUN_STARTED
 
     recorder.emit(
         RUN_STARTED,
+        run_kind="bench",
         scenario=BENCH_SCENARIO,
         framework="bench",
-        backend=backend,
+        backend=serving.choice,
         inputs={"prompt_set": prompt_set.name},
         prompts_path=str(prompt_set.path),
         prompts=[{"id": i, "prompt": p} for i, p in prompt_set.prompts],
-        models={"bench": {"provider": "ollama", "model": model, "options": options}},
+        models={"bench": {"provider": "ollama", "model": serving.model, "options": options}},
         agents=[BENCH_AGENT],
         versions=package_versions(),
         python=platform.python_version(),
@@ -297,31 +476,35 @@ def _emit_started(
 
 def _bench_run(
     recorder: Any,
-    model: str,
-    backend_choice: str,
+    serving: Serving,
     prompt_set: PromptSet,
     options: dict[str, Any],
     console: Console,
 ) -> str:
-    """Pick the backend, then ask each prompt through a gateway; the answers, joined."""
-    from gateway.backend import select_backend
+    """Ask each prompt through a gateway in front of the model's backend; the answers, joined."""
     from gateway.hosts import ollama_host
     from gateway.server import Gateway
     from traces.schema import BACKEND_SELECTED
 
-    backend = select_backend(backend_choice, ollama_host(None), [("ollama", model)])
-    served = _served(backend, model)
-    console.print(f"[bold]{model}[/]: {backend.note}")
+    backend = serving.backend
+    console.print(f"[bold]{serving.model}[/]: {backend.note}")
     recorder.emit(
         BACKEND_SELECTED,
-        backends=[{"kind": backend.kind, "models": backend.model_map, "note": backend.note}],
+        backends=[
+            {
+                "host": ollama_host(None),
+                "kind": backend.kind,
+                "models": backend.model_map,
+                "note": backend.note,
+            }
+        ],
     )
     answers: list[str] = []
     with Gateway(backend.upstream) as gateway:
         url = f"{gateway.agent_url(recorder.run_id, BENCH_AGENT)}/api/chat"
         for turn, (prompt_id, prompt) in enumerate(prompt_set.prompts, start=1):
             console.print(f"  {prompt_id} …")
-            reply = _chat(url, served, prompt, options)
+            reply = _chat(url, serving.served, prompt, options)
             _emit_turn(recorder, reply, turn, prompt_id)
             answers.append(f"[{prompt_id}] {reply.strip()}")
     return "\n\n".join(answers)

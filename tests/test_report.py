@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import re
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from traces.compare import TABLE_COLUMNS, row_of
 from traces.reader import read_trace, read_traces
 from traces.report import agent_totals, report_html, timeline, transcript_lines, write_report
 
@@ -16,6 +18,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "compare"
 OK = FIXTURES / "research_team_ok.jsonl"
 CUT = FIXTURES / "research_team_cut.jsonl"
 FAILED = FIXTURES / "research_team_failed.jsonl"
+DEGRADED = FIXTURES / "batch" / "tool_team_degraded.jsonl"
 BAR_CHARTS = ("tokens-per-run", "time-per-run", "tokens-per-agent", "time-per-agent", "eval-speed")
 
 
@@ -56,10 +59,11 @@ def test_the_speed_table_has_the_classic_columns(page: str) -> None:
 
 
 def test_cut_and_failed_runs_are_marked(page: str) -> None:
-    """The runs table and the outputs say which run was cut and which failed."""
+    """The runs table and the outputs say which run was cut, which failed, and why."""
     assert page.count('class="l unfinished">unfinished, cut</td>') == 1
-    assert page.count('class="l failed">failed</td>') == 1
-    assert "no final output (unfinished, cut)" in page and "no final output (failed)" in page
+    assert page.count('class="l failed">failed (1 prompt cut)</td>') == 1
+    assert "no final output (unfinished, cut)" in page
+    assert "no final output (failed (1 prompt cut))" in page
 
 
 def test_outputs_side_by_side_and_a_diff_for_every_pair(page: str) -> None:
@@ -129,3 +133,38 @@ def test_a_single_run_report_has_no_diff_picker(tmp_path: Path) -> None:
     path = write_report([read_trace(OK)], tmp_path / "one.html")
     html = path.read_text()
     assert "nothing to compare it with" in html and 'id="diff-left"' not in html
+
+
+def _runs_cells(page: str) -> list[list[str]]:
+    """The runs table of a page as rows of cell texts (the header row first)."""
+    table = page.split('data-table="runs">', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table)
+    return [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)] for r in rows]
+
+
+def test_the_runs_table_reads_the_same_rows_as_the_compare_table() -> None:
+    """The report's runs table has compare's columns and cells, degraded label and served by."""
+    traces = [read_trace(DEGRADED), read_trace(OK)]
+    page = report_html(traces)
+    head, *rows = _runs_cells(page)
+    assert head == ["#", *(c.head.header for c in TABLE_COLUMNS), "trace"]
+    for trace, cells in zip(traces, rows, strict=True):
+        row = row_of(trace)
+        assert cells[1:-1] == [c.text(row) for c in TABLE_COLUMNS]
+    status = head.index("status")
+    assert rows[0][status] == "degraded (2 tool errors, 1 truncated)"
+    assert rows[0][head.index("served by")] == "embedded (llama3.1:8b→smollm2:135m)"
+    assert 'class="l degraded">degraded (2 tool errors, 1 truncated)</td>' in page
+    assert re.search(r"\.degraded[,{]", page)  # the degraded status is coloured
+
+
+def test_run_inputs_are_escaped_in_the_runs_table(tmp_path: Path) -> None:
+    """Inputs and backend notes from a trace cannot inject markup into the runs table."""
+    events = [json.loads(line) for line in DEGRADED.read_text().splitlines()]
+    events[0]["inputs"] = {"question": "<b onmouseover=alert(1)>hi</b>"}
+    events[1]["backends"][0]["kind"] = "<i>x</i>"
+    path = tmp_path / "evil.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    page = report_html([read_trace(path)])
+    assert "<b onmouseover" not in page and "<i>x</i>" not in page
+    assert "question=&lt;b onmouseover=alert(1)&gt;hi&lt;/b&gt;" in page

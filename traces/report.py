@@ -25,6 +25,8 @@ from plotly.offline import get_plotlyjs
 
 from traces.compare import (
     SPEED_HEADERS,
+    TABLE_COLUMNS,
+    Column,
     RunRow,
     model_speeds,
     row_of,
@@ -72,17 +74,24 @@ class Mark:
     detail: str
 
 
-def write_report(traces: Sequence[Trace], path: Path | str, title: str | None = None) -> Path:
-    """Write the report of traces to path; return the path."""
+def write_report(
+    traces: Sequence[Trace],
+    path: Path | str,
+    title: str | None = None,
+    rows: Sequence[RunRow] | None = None,
+) -> Path:
+    """Write the report of traces (their compare rows, if given) to path; return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report_html(traces, title), encoding="utf-8")
+    path.write_text(report_html(traces, title, rows), encoding="utf-8")
     return path
 
 
-def report_html(traces: Sequence[Trace], title: str | None = None) -> str:
-    """The whole report page as one HTML string."""
-    rows = [row_of(trace) for trace in traces]
+def report_html(
+    traces: Sequence[Trace], title: str | None = None, rows: Sequence[RunRow] | None = None
+) -> str:
+    """The whole report page as one HTML string; rows are the traces' compare rows, in order."""
+    rows = [row_of(trace) for trace in traces] if rows is None else list(rows)
     title = title or f"Scenario lab: {len(traces)} run{'s' if len(traces) != 1 else ''} compared"
     sections = [
         _section("Runs", _runs_table(rows)),
@@ -109,7 +118,8 @@ table.data{border-collapse:collapse;font-size:13px;background:#fff}
 table.data th,table.data td{border:1px solid #dfe3e8;padding:4px 8px;text-align:right}
 table.data th{background:#eef1f4} table.data td.l,table.data th.l{text-align:left}
 .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;font-weight:600}
-.unfinished,.interrupted{color:#9a6700;font-weight:600} .warn{color:#9a6700}
+.unfinished,.interrupted,.degraded{color:#9a6700;font-weight:600} .warn{color:#9a6700}
+.quiet{color:#8c959f}
 .chart{background:#fff;border:1px solid #dfe3e8;margin:8px 0;min-height:120px;
 overflow:hidden}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,320px),1fr));
@@ -182,60 +192,32 @@ def run_label(row: RunRow, index: int) -> str:
 
 # --- runs table -----------------------------------------------------------------------------
 
-RUN_COLUMNS = (
-    ("#", "l"),
-    ("scenario", "l"),
-    ("framework", "l"),
-    ("model(s)", "l"),
-    ("status", "l"),
-    ("wall s", ""),
-    ("model s", ""),
-    ("overhead", ""),
-    ("calls", ""),
-    ("in tok", ""),
-    ("out tok", ""),
-    ("tok/s", ""),
-    ("turns", ""),
-    ("tools", ""),
-    ("warnings", ""),
-    ("output chars", ""),
-    ("trace", "l"),
-)
-
 
 def _runs_table(rows: Sequence[RunRow]) -> str:
-    head = "".join(f'<th class="{c}">{html.escape(n)}</th>' for n, c in RUN_COLUMNS)
+    """The compare table's columns (as `compare` prints them), between a number and the file."""
+    heads = [("#", "l"), *((c.head.header, _align(c)) for c in TABLE_COLUMNS), ("trace", "l")]
+    head = "".join(f'<th class="{c}">{html.escape(n)}</th>' for n, c in heads)
     body = "".join(_run_row(i, row) for i, row in enumerate(rows))
     return f'<table class="data" data-table="runs"><tr>{head}</tr>{body}</table>'
 
 
 def _run_row(index: int, row: RunRow) -> str:
-    share = f" ({row.overhead_share:.0%})" if row.overhead_share is not None else ""
-    warn = (
-        f"{row.warnings} ({row.context_truncated} context cut)"
-        if row.context_truncated
-        else str(row.warnings)
-    )
     cells = [
         (str(index + 1), "l"),
-        (row.scenario, "l"),
-        (row.framework, "l"),
-        (row.models, "l"),
-        (status_label(row), f"l {row.status}"),
-        (f"{row.wall_time_s:.2f}", ""),
-        (f"{row.model_time_s:.2f}", ""),
-        (f"{row.overhead_s:.2f}{share}", ""),
-        (str(row.llm_calls), ""),
-        (str(row.input_tokens), ""),
-        (str(row.output_tokens), ""),
-        (f"{row.tokens_per_s:.1f}" if row.tokens_per_s is not None else "-", ""),
-        (str(row.agent_turns), ""),
-        (str(row.tool_calls), ""),
-        (warn, "warn" if row.warnings else ""),
-        (str(row.output_chars), ""),
+        *((c.text(row), _cell_class(c, row)) for c in TABLE_COLUMNS),
         (Path(row.path).name, "l"),
     ]
     return "<tr>" + "".join(f'<td class="{c}">{html.escape(v)}</td>' for v, c in cells) + "</tr>"
+
+
+def _align(column: Column) -> str:
+    return "l" if column.head.left else ""
+
+
+def _cell_class(column: Column, row: RunRow) -> str:
+    """The cell's classes: its alignment and what it signals (the CSS colours it)."""
+    level = column.level(row) if column.level else ""
+    return " ".join(c for c in (_align(column), level) if c)
 
 
 # --- timeline -------------------------------------------------------------------------------
