@@ -15,6 +15,7 @@ from gateway.upstreams.embedded import EmbeddedUpstream
 from scenarios.replay_cmd import main as replay
 from scenarios.research_team import SCENARIO_FILE
 from scenarios.research_team import main as research_team
+from tests.e2e.checks import check_honest_status
 
 pytestmark = pytest.mark.e2e
 
@@ -69,6 +70,7 @@ def test_rerun_verify_gives_the_same_run_with_no_engine_call(
     assert new[-1]["final_output"] == old[-1]["final_output"]
     assert _turns(new) == _turns(old) and len(_turns(new)) == 3
     assert {e["upstream"] for e in new if e["kind"] == "llm_call"} == {"replay"}
+    assert new[0]["run_kind"] == "replay" and new[-1]["status"] == old[-1]["status"]
     assert "verify: same final output" in capsys.readouterr().err
 
 
@@ -97,4 +99,5 @@ def test_from_n_serves_n_recorded_calls_then_goes_live(
     calls = [(e["agent"], e["upstream"]) for e in new if e["kind"] == "llm_call"]
     assert calls == [("planner", "replay"), ("writer", "replay"), ("editor", "embedded")]
     assert engine_calls == ["/api/chat"]
-    assert new[0]["replay_of"]["from"] == 2 and new[-1]["status"] == "ok"
+    assert new[0]["replay_of"]["from"] == 2 and new[0]["run_kind"] == "fork"
+    check_honest_status(new)
