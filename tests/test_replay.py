@@ -395,6 +395,18 @@ def test_fork_with_another_model_still_replays_the_calls_before_the_fork(
     assert [c["upstream"] for c in calls] == ["replay", "ollama", "ollama"]
 
 
+def test_fork_to_a_model_the_server_lacks_is_exit_3_not_a_stand_in(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--from 1 --model default=X with auto, X not on the Ollama: exit 3 and the pull, no run."""
+    with FakeOllama(["W", "E"]) as server:
+        monkeypatch.setenv("OLLAMA_HOST", server.url)
+        args = ["rerun", str(RECORDED), "--from", "1", "--model", "default=nosuch:7b"]
+        assert replay([*args, "--runs-dir", str(tmp_path), "-q"]) == 3
+        assert server.requests == []
+    assert "run 'ollama pull nosuch:7b'" in capsys.readouterr().err
+
+
 def test_backend_without_from_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     """--backend only chooses the live side of a fork: alone it is exit 2."""
     assert replay(["rerun", str(RECORDED), "--backend", "embedded"]) == 2
