@@ -68,7 +68,11 @@ class Trace:
 
     @property
     def status(self) -> str:
-        """`ok`, `failed`, `interrupted` as the run recorded it, or `unfinished`."""
+        """`ok`, `degraded`, `failed`, `interrupted` as the run recorded it, or `unfinished`.
+
+        `degraded`: the run finished but fell short (`run_finished.reasons` says how; see
+        `traces.health`). Traces written before it existed say `ok` for such runs.
+        """
         finished = self.run_finished
         if finished is None:
             return STATUS_UNFINISHED
