@@ -137,3 +137,25 @@ def test_a_bad_ollama_port_is_one_line(
     assert main(["run", scenario, "--backend", "ollama", "--runs-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: Ollama host 'localhost:abc': the port must be a number from 1 to 65535"]
+
+
+def test_a_closed_pipe_ends_quietly_with_141(tmp_path: Path) -> None:
+    """`replay show --json | head`: the reader leaves early; exit 141, no traceback on stderr."""
+    import subprocess
+    import sys
+
+    source = Path(__file__).parent / "fixtures" / "compare" / "research_team_ok.jsonl"
+    events = [json.loads(line) for line in source.read_text().splitlines()]
+    for event in events:
+        if event["kind"] == "agent_message":
+            event["content"] = "x" * 200_000  # more than a pipe buffer holds
+    trace = tmp_path / "big.jsonl"
+    trace.write_text("".join(json.dumps(e) + "\n" for e in events))
+    command = [sys.executable, "-m", "scenarios", "replay", "show", "--json", str(trace)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(100)
+    process.stdout.close()  # what `head` does once it has its lines
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
