@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 
-from agents._autogen_team import TeamPlan, build_team
 from agents._logs import quiet
+from agents.autogen_team import TeamPlan, build_team
+from agents.autogen_trace import tracer as tracer_for
 from agents.base import AgentModel
 from scenarios.spec import Scenario
 from traces.recorder import TraceRecorder
@@ -53,7 +54,7 @@ class TeamError(RuntimeError):
 
 async def _stream(plan: TeamPlan, models: dict[str, AgentModel], recorder: TraceRecorder) -> str:
     team, task = build_team(plan, models, recorder)
-    tracer = plan.tracer(recorder)
+    tracer = tracer_for(plan, recorder)
     tracer.begin()
     try:
         async for item in team.run_stream(task=task):

@@ -28,69 +28,25 @@ from pydantic import BaseModel
 import tools
 from agents import _crewai_env
 from agents._logs import quiet
-from agents._plan import END, TaskPlan
 from agents.base import AgentModel
-from graphs import tooling
-from graphs.prompting import schema_hint, system_prompt
-from graphs.run import TurnWriter
-from graphs.schemas import OutputSchema, resolve_schema
-from graphs.state import AGENT_STARTED
-from graphs.state import route as route_event
-from scenarios.errors import ScenarioError
 from scenarios.spec import AgentSpec, Scenario, TaskSpec, render
+from team import support
+from team.events import AGENT_STARTED
+from team.events import route as route_event
+from team.plan import TaskPlan
+from team.prompting import schema_hint, system_prompt
+from team.rules import last_task_done
+from team.schemas import OutputSchema, resolve_schema
+from team.support import agent_role
+from team.turn import OutputSchemaError, parse_text, schema_retry_warning, validated
+from team.writer import TurnWriter
 from tools.base import Tool
 from tools.bind import OnCall, invoke
 from tools.workspace import ToolContext
 from traces.recorder import TraceRecorder
 
 FRAMEWORK = "crewai"
-SUPPORTED = ("sequential", "parallel", "supervisor")
-UNSUPPORTED_WHY = {
-    "round_robin": "CrewAI has no group chat in which agents speak in a fixed order",
-    "reflection": "CrewAI has no producer/critic loop that ends on an approval phrase",
-}
 DEFAULT_EXPECTED_OUTPUT = "A complete answer to the task."
-
-
-def check(scenario: Scenario) -> None:
-    """Raise ScenarioError (exit 2) if CrewAI cannot run `scenario` faithfully."""
-    topology = scenario.team.topology
-    if topology not in SUPPORTED:
-        raise ScenarioError(
-            f"topology {topology!r} is not supported on crewai: {UNSUPPORTED_WHY[topology]}; "
-            "use --framework langgraph or autogen"
-        )
-    if topology == "supervisor":
-        _check_roles(scenario)
-        _check_manager_tools(scenario)
-
-
-def _check_manager_tools(scenario: Scenario) -> None:
-    """CrewAI's manager may only delegate: it cannot have tools of its own."""
-    boss = scenario.agent(scenario.team.supervisor or "")
-    if boss.tools:
-        raise ScenarioError(
-            f"supervisor {boss.name!r} lists tools, but CrewAI's manager agent only delegates: "
-            "give the tools to a member, or use --framework langgraph or autogen"
-        )
-
-
-def _check_roles(scenario: Scenario) -> None:
-    """CrewAI's manager delegates by role, so member roles must differ."""
-    seen: dict[str, str] = {}
-    for agent in scenario.agents:
-        role = agent_role(agent).casefold()
-        if role in seen:
-            raise ScenarioError(
-                f"agents {seen[role]!r} and {agent.name!r} share the role {agent_role(agent)!r}; "
-                "CrewAI delegates by role: give each agent its own role"
-            )
-        seen[role] = agent.name
-
-
-def agent_role(agent: AgentSpec) -> str:
-    """The agent's CrewAI role: its `role`, else its name."""
-    return agent.role or agent.name
 
 
 class CrewAIRunner:
@@ -99,8 +55,8 @@ class CrewAIRunner:
     framework = FRAMEWORK
 
     def check(self, scenario: Scenario) -> None:
-        """Refuse a topology CrewAI cannot express (ScenarioError, before any run starts)."""
-        check(scenario)
+        """Refuse what CrewAI cannot express (ScenarioError, before any run starts)."""
+        support.check(scenario, FRAMEWORK)
 
     def run(
         self,
@@ -392,17 +348,17 @@ class EventSink:
         # No return annotation: CrewAI checks it, and a string annotation fails that check.
         def guard(output: Any):
             name = self.name_of_role(str(output.agent))
-            answer, error = _validated(schema, str(output.raw))
-            if error is None:
+            answer, problem = validated(schema, parse_text(str(output.raw)))
+            if problem is None:
                 text = json.dumps(answer, ensure_ascii=False)
                 extra = {"output_schema": schema.name, "structured_output": answer}
                 self.turn_done(datetime.now(UTC), name, spec.name, text, **extra)
                 return True, text
-            where = f"task {spec.name!r} ({name})"
+            error, where = problem[1], f"task {spec.name!r} ({name})"
             if retried:  # fail as LangGraph fails, not with CrewAI's generic guardrail error
-                raise tooling.OutputSchemaError(where, schema, error)
+                raise OutputSchemaError(where, schema, error)
             retried.append(error)
-            self.add_event(datetime.now(UTC), tooling.schema_retry_warning(where, schema, error))
+            self.add_event(datetime.now(UTC), schema_retry_warning(where, schema, error))
             return False, error
 
         return guard
@@ -427,25 +383,14 @@ class EventSink:
     def finish(self) -> None:
         """Write the run's closing events: the manager's end, or a parallel run's stop."""
         if self.plan.hierarchical:
-            last = self.plan.tasks.tasks[-1].name
-            self._write("route", route_event(self.plan.manager, END, f"last task {last!r} done"))
+            last = self.plan.tasks.tasks[-1]
+            self._write("route", last_task_done(last, self.plan.manager))
         for event in self.plan.tasks.stop_events():
             self._write(event["kind"], dict(event))
 
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def _validated(schema: OutputSchema, raw: str) -> tuple[Any, str | None]:
-    """The answer's first JSON object validated by the schema: (answer, None) or (None, why)."""
-    parsed = tooling.first_json_object(raw)
-    if parsed is None:
-        return None, "no JSON object in the answer"
-    try:
-        return schema.validate(parsed), None
-    except ValueError as exc:
-        return None, str(exc)
 
 
 class Listening:

@@ -1,7 +1,7 @@
 """Scenario -> LangGraph compiler: one module per topology, validated before compiling.
 
-`compile_scenario` and `mermaid` are imported on first use, so `graphs.validate` (which the
-scenario loader calls) does not pay LangGraph's import time.
+`compile_scenario` and `mermaid` are imported on first use: importing `graphs` alone does
+not pay LangGraph's import time.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from langgraph.graph.state import CompiledStateGraph
 
 from graphs import parallel, reflection, round_robin, sequential, supervisor
 from graphs.state import Build, ModelFor
-from graphs.validate import validate
 from scenarios.errors import ScenarioError
 from scenarios.spec import Scenario, format_loc
+from team.validate import validate
 
 TOPOLOGY_MODULES: dict[str, ModuleType] = {
     "sequential": sequential,

@@ -11,30 +11,10 @@ from collections.abc import Callable
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 
-from graphs.prompting import system_prompt, task_prompt
-from graphs.state import (
-    Build,
-    Event,
-    TeamState,
-    agent_turn,
-    max_turns_warning,
-    out_of_turns,
-    route,
-    warning,
-)
+from graphs.state import Build, TeamState, agent_turn, node
 from scenarios.spec import TaskSpec
-
-DEFAULT_APPROVAL = "APPROVED"
-
-
-def approval(b: Build) -> str:
-    """The phrase with which the critic approves."""
-    return b.scenario.team.termination or DEFAULT_APPROVAL
-
-
-def own_task(b: Build, agent: str) -> TaskSpec | None:
-    """The agent's first task, if it has one."""
-    return next((t for t in b.scenario.tasks if t.agent == agent), None)
+from team import rules
+from team.prompting import system_prompt, task_prompt
 
 
 def build(b: Build) -> StateGraph:
@@ -44,7 +24,7 @@ def build(b: Build) -> StateGraph:
     graph.add_node(producer, producer_node(b, producer, critic), metadata={"role": "producer"})
     graph.add_node(critic, critic_node(b, producer, critic), metadata={"role": "critic"})
     graph.add_edge(START, producer)
-    if b.scenario.team.max_turns >= 2 * (b.scenario.team.max_revisions + 1):
+    if rules.review_turn_cap(b.scenario) == rules.review_turns(b.scenario):
         graph.add_edge(producer, critic)  # the turn cap can never stop a producer
     else:
         graph.add_conditional_edges(producer, lambda s: s["next_node"], [critic, END])
@@ -75,28 +55,19 @@ def producer_messages(
 def producer_node(b: Build, producer: str, critic: str) -> Callable[[TeamState], dict]:
     """The producer's node: a draft, or a revision of the last one."""
     model = b.model(producer)
-    task = own_task(b, producer)
+    task = rules.own_task(b.scenario, producer)
     assert task is not None, "validate() guarantees the producer has a task"
     system = system_prompt(b.scenario.agent(producer), b.inputs)
 
     def run(state: TeamState) -> dict:
         messages = producer_messages(b, task, system, state, critic)
         text, turn = agent_turn(model, messages, producer, task.name, b.scenario)
-        target, events = to_review(b, state, producer, critic)
-        update = {"turns_taken": 1, "final_output": text, "next_node": target}
+        turns, revisions = state.get("turns_taken", 0), state.get("revisions_done", 0)
+        target, events = rules.to_review(b.scenario, turns, revisions)
+        update = {"turns_taken": 1, "final_output": text, "next_node": node(target)}
         return {**update, "trace_events": [*turn, *events]}
 
     return run
-
-
-def to_review(b: Build, state: TeamState, producer: str, critic: str) -> tuple[str, list[Event]]:
-    """After a draft: to the critic, unless the turn cap is reached."""
-    if out_of_turns(state, b.scenario, taken=1):
-        event = max_turns_warning(b.scenario, f"review by {critic!r}")
-        return END, [event, route(producer, END, "team.max_turns reached")]
-    revision = state.get("revisions_done", 0)
-    what = f"revision {revision}" if revision else "draft"
-    return critic, [route(producer, critic, f"{what} ready for review")]
 
 
 def review_prompt(b: Build, producer_task: TaskSpec, draft: str, criteria: TaskSpec | None) -> str:
@@ -109,7 +80,7 @@ def review_prompt(b: Build, producer_task: TaskSpec, draft: str, criteria: TaskS
         parts.append(f"Review criteria:\n{task_prompt(criteria, b.inputs, {})}")
     parts.append(f"Draft:\n{draft}")
     parts.append(
-        f"If the draft is good enough, reply with {approval(b)} only. "
+        f"If the draft is good enough, reply with {rules.approval(b.scenario)} only. "
         "Otherwise list at most three concrete changes."
     )
     return "\n\n".join(parts)
@@ -118,7 +89,8 @@ def review_prompt(b: Build, producer_task: TaskSpec, draft: str, criteria: TaskS
 def critic_node(b: Build, producer: str, critic: str) -> Callable[[TeamState], dict]:
     """The critic's node: approve (end) or ask for a revision (within the limits)."""
     model = b.model(critic)
-    producer_task, criteria = own_task(b, producer), own_task(b, critic)
+    producer_task = rules.own_task(b.scenario, producer)
+    criteria = rules.own_task(b.scenario, critic)
     assert producer_task is not None, "validate() guarantees the producer has a task"
     system = system_prompt(b.scenario.agent(critic), b.inputs, default="critic")
 
@@ -127,30 +99,11 @@ def critic_node(b: Build, producer: str, critic: str) -> Callable[[TeamState], d
         messages = [SystemMessage(system), HumanMessage(prompt)]
         task = criteria.name if criteria else None
         text, turn = agent_turn(model, messages, critic, task, b.scenario)
-        target, events, update = verdict(b, state, producer, critic, text)
-        return {**update, "turns_taken": 1, "trace_events": [*turn, *events], "next_node": target}
+        turns, revisions = state.get("turns_taken", 0), state.get("revisions_done", 0)
+        target, events = rules.verdict(b.scenario, text, turns, revisions)
+        update = {"turns_taken": 1, "trace_events": [*turn, *events], "next_node": node(target)}
+        if target == producer:
+            update |= {"revisions_done": revisions + 1, "feedback_text": text}
+        return update
 
     return run
-
-
-def verdict(
-    b: Build, state: TeamState, producer: str, critic: str, text: str
-) -> tuple[str, list[Event], dict]:
-    """After a review: approved, out of revisions, out of turns, or revise."""
-    limit = b.scenario.team.max_revisions
-    done = state.get("revisions_done", 0)
-    if approval(b) in text:
-        return END, [route(critic, END, f"critic approved (said {approval(b)!r})")], {}
-    if done >= limit:
-        message = (
-            f"critic {critic!r} did not approve after team.max_revisions ({limit}) "
-            "revisions; the last draft is the output (raise team.max_revisions)"
-        )
-        event = warning("max_revisions_reached", message, max_revisions=limit)
-        return END, [event, route(critic, END, "team.max_revisions reached")], {}
-    if out_of_turns(state, b.scenario, taken=1):
-        event = max_turns_warning(b.scenario, f"revision by {producer!r}")
-        return END, [event, route(critic, END, "team.max_turns reached")], {}
-    reason = f"revise ({done + 1} of {limit})"
-    update = {"revisions_done": done + 1, "feedback_text": text}
-    return producer, [route(critic, producer, reason)], update

@@ -1,7 +1,8 @@
 """Sequential topology: the tasks run one after another in dependency order.
 
 Each task is a node (named after the task); its prompt carries the outputs of the tasks in
-its `context`. The final output is the last task's output.
+its `context`. The final output is the last task's output. Which task follows, and where
+`team.max_turns` ends the run, is the team's plan (`team.plan.TaskPlan`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Callable
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 
-from graphs.order import known_context, topological_order
-from graphs.prompting import system_prompt, task_prompt
-from graphs.state import Build, Event, TeamState, agent_turn, max_turns_warning, out_of_turns, route
+from graphs.state import Build, TeamState, agent_turn, node
 from scenarios.spec import TaskSpec
+from team.order import known_context, topological_order
+from team.plan import TaskPlan
+from team.prompting import system_prompt, task_prompt
 
 
 def build(b: Build) -> StateGraph:
@@ -25,10 +27,11 @@ def build(b: Build) -> StateGraph:
     """
     graph = StateGraph(TeamState)
     order = topological_order(b.scenario.tasks)
+    plan = TaskPlan.of(b.scenario)
     can_stop_early = b.scenario.team.max_turns < len(order)  # one turn per task
     for i, task in enumerate(order):
         nxt = order[i + 1] if i + 1 < len(order) else None
-        graph.add_node(task.name, task_node(b, task, nxt), metadata={"agent": task.agent})
+        graph.add_node(task.name, task_node(b, task, plan), metadata={"agent": task.agent})
         if nxt is not None and can_stop_early:
             graph.add_conditional_edges(task.name, _next_node, [nxt.name, END])
         else:
@@ -41,8 +44,8 @@ def _next_node(state: TeamState) -> str:
     return state["next_node"]
 
 
-def task_node(b: Build, task: TaskSpec, nxt: TaskSpec | None) -> Callable[[TeamState], dict]:
-    """A node that runs one task with its agent, then hands off to `nxt` (or ends)."""
+def task_node(b: Build, task: TaskSpec, plan: TaskPlan) -> Callable[[TeamState], dict]:
+    """A node that runs one task with its agent, then hands off as the plan says."""
     model = b.model(task.agent)
     system = system_prompt(b.scenario.agent(task.agent), b.inputs)
     deps = known_context(b.scenario.tasks, task)
@@ -52,26 +55,13 @@ def task_node(b: Build, task: TaskSpec, nxt: TaskSpec | None) -> Callable[[TeamS
         prompt = task_prompt(task, b.inputs, {d: outputs[d] for d in deps})
         messages = [SystemMessage(system), HumanMessage(prompt)]
         text, turn = agent_turn(model, messages, task.agent, task.name, b.scenario)
-        target, events = hand_off(b, state, task, nxt)
+        target, events = plan.next_after(task.name)
         return {
             "task_outputs": {task.name: text},
             "turns_taken": 1,
             "final_output": text,
             "trace_events": [*turn, *events],
-            "next_node": target,
+            "next_node": node(target),
         }
 
     return run
-
-
-def hand_off(
-    b: Build, state: TeamState, task: TaskSpec, nxt: TaskSpec | None
-) -> tuple[str, list[Event]]:
-    """Where the run goes after `task`: the next task, or END (done, or out of turns)."""
-    if nxt is None:
-        return END, [route(task.agent, END, f"last task {task.name!r} done")]
-    if out_of_turns(state, b.scenario, taken=1):
-        warning = max_turns_warning(b.scenario, f"task {nxt.name!r}")
-        return END, [warning, route(task.agent, END, "team.max_turns reached")]
-    reason = f"task {task.name!r} done; task {nxt.name!r} is next"
-    return nxt.name, [route(task.agent, nxt.agent, reason, task=nxt.name)]

@@ -7,7 +7,6 @@ stream in. The start of a turn is announced on LangGraph's custom stream.
 
 from __future__ import annotations
 
-import json
 import operator
 import threading
 from collections.abc import Callable, Mapping
@@ -20,13 +19,15 @@ from langchain_core.runnables import Runnable
 from langgraph.config import get_stream_writer
 from langgraph.graph import END
 
-from graphs import tooling
-from graphs.schemas import OutputSchema, resolve_schema
+import tools
+from graphs.tooling import MESSAGES, run_turn
 from scenarios.spec import Scenario
+from team.events import AGENT_STARTED, Event
+from team.events import END as TEAM_END
+from team.schemas import OutputSchema, resolve_schema
+from team.turn import Turn
 
-Event = dict[str, Any]
 ModelFor = Callable[[str], BaseChatModel]
-AGENT_STARTED = "agent_started"
 
 
 def merge(left: Mapping[str, str], right: Mapping[str, str]) -> dict[str, str]:
@@ -80,38 +81,14 @@ def agent_turn(
     """Announce the turn and take it; the reply text and the turn's trace events, in order.
 
     With `scenario`, the agent's tools are offered to the model (each call a `tool_call`
-    event) and the task's `output_schema` is asked for and validated (`graphs.tooling`).
+    event) and the task's `output_schema` is asked for and validated (`team.turn`).
     The last event is the `agent_message`.
     """
     get_stream_writer()({"kind": AGENT_STARTED, "agent": agent, "task": task})
     names = scenario.agent(agent).tools if scenario else []
     schema = _task_schema(scenario, task)
-    text, history, events = _converse(model, messages, agent, task, names, schema is None)
-    if schema is None:
-        return text, [*events, _message(agent, task, text)]
-    where = f"task {task!r} ({agent})"
-    with tooling.carrying(events):
-        answer, warnings = tooling.structured_answer(model, history, schema, where)
-    text = json.dumps(answer, ensure_ascii=False)
-    extra = {"output_schema": schema.name, "structured_output": answer}
-    return text, [*events, *warnings, _message(agent, task, text, **extra)]
-
-
-def _converse(
-    model: BaseChatModel,
-    messages: list[BaseMessage],
-    agent: str,
-    task: str | None,
-    tool_names: list[str],
-    answer: bool,
-) -> tuple[str, list[BaseMessage], list[Event]]:
-    """The tool loop if the agent has tools, else one plain call when `answer` is wanted."""
-    if tool_names:
-        chosen = tooling.agent_tools(tool_names)
-        return tooling.tool_loop(model, chosen, messages, agent, task)
-    if answer:
-        return model.invoke(messages).text.strip(), messages, []
-    return "", messages, []
+    turn = Turn(agent, task, MESSAGES, [tools.get(n) for n in names], schema)
+    return run_turn(model, turn, messages), turn.events
 
 
 def _task_schema(scenario: Scenario | None, task: str | None) -> OutputSchema | None:
@@ -121,38 +98,12 @@ def _task_schema(scenario: Scenario | None, task: str | None) -> OutputSchema | 
     return None if spec is None else resolve_schema(spec)
 
 
-def _message(agent: str, task: str | None, text: str, **extra: Any) -> Event:
-    return {"kind": "agent_message", "agent": agent, "task": task, "content": text, **extra}
-
-
 def call_model(model: Runnable, messages: list[BaseMessage], agent: str) -> Any:
     """Announce a non-turn model call (a routing decision) and make it."""
     get_stream_writer()({"kind": AGENT_STARTED, "agent": agent, "task": None})
     return model.invoke(messages)
 
 
-def route(source: str, target: str, reason: str, **extra: Any) -> Event:
-    """A `route` trace event; `target` END is written as "END"."""
-    to = "END" if target == END else target
-    return {"kind": "route", "from": source, "to": to, "reason": reason, **extra}
-
-
-def warning(code: str, message: str, **numbers: Any) -> Event:
-    """A `warning` trace event."""
-    return {"kind": "warning", "code": code, "message": message, **numbers}
-
-
-def out_of_turns(state: TeamState, scenario: Scenario, taken: int = 0) -> bool:
-    """Whether `team.max_turns` is used up (counting `taken` turns not yet in the state)."""
-    return state.get("turns_taken", 0) + taken >= scenario.team.max_turns
-
-
-def max_turns_warning(scenario: Scenario, stopped_before: str) -> Event:
-    """The warning written when the turn cap stops a run."""
-    cap = scenario.team.max_turns
-    return warning(
-        "max_turns_reached",
-        f"stopped before {stopped_before}: team.max_turns ({cap}) turns taken; "
-        "raise team.max_turns to let the team finish",
-        max_turns=cap,
-    )
+def node(target: str) -> str:
+    """The graph node a rule's target names: LangGraph's END for the team's END."""
+    return END if target == TEAM_END else target

@@ -16,21 +16,12 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 from langgraph.graph import END, START, StateGraph
 
-from graphs.prompting import member_summary, system_prompt, transcript, work_summary
-from graphs.state import (
-    Build,
-    Event,
-    TeamState,
-    agent_turn,
-    call_model,
-    max_turns_warning,
-    out_of_turns,
-    route,
-    warning,
-)
-from graphs.tooling import first_json_object
-
-FINISH = "FINISH"
+from graphs.state import Build, TeamState, agent_turn, call_model
+from team import rules
+from team.events import Event, route
+from team.prompting import member_summary, system_prompt, transcript, work_summary
+from team.rules import FINISH
+from team.turn import first_json_object
 
 
 def build(b: Build) -> StateGraph:
@@ -47,26 +38,10 @@ def build(b: Build) -> StateGraph:
     return graph
 
 
-def route_schema(members: list[str]) -> dict[str, Any]:
-    """The JSON schema the supervisor's answer must follow."""
-    return {
-        "title": "route",
-        "description": "Who acts next, why, and what they should do.",
-        "type": "object",
-        "properties": {
-            "next": {"type": "string", "enum": [*members, FINISH]},
-            "reason": {"type": "string"},
-            "instruction": {"type": "string"},
-        },
-        "required": ["next", "reason", "instruction"],
-        "additionalProperties": False,
-    }
-
-
 def structured(model: BaseChatModel, members: list[str]) -> Runnable | None:
     """The model bound to the route schema, or None if it has no structured output."""
     try:
-        schema = route_schema(members)
+        schema = rules.route_schema(members)
         return model.with_structured_output(schema, method="json_schema", include_raw=True)
     except NotImplementedError:
         return None
@@ -91,31 +66,16 @@ def supervisor_node(b: Build, boss: str, members: list[str]) -> Callable[[TeamSt
     system = system_prompt(b.scenario.agent(boss), b.inputs, default="supervisor")
 
     def run(state: TeamState) -> dict:
-        stop = _limits(b, state, boss)
+        steps, turns = state.get("route_steps", 0), state.get("turns_taken", 0)
+        stop = rules.supervisor_limits(b.scenario, steps, turns)
         if stop is not None:
-            return stop
+            return _end(stop[1])
         messages = [SystemMessage(system), HumanMessage(supervisor_prompt(b, members, state))]
         choice, raw = decide(model, bound, messages, boss)
         steps = state.get("route_steps", 0) + 1
         return {"route_steps": steps, **_follow(choice, raw, boss, members)}
 
     return run
-
-
-def _limits(b: Build, state: TeamState, boss: str) -> dict | None:
-    """The update that ends the run at `max_steps` or `max_turns`, else None."""
-    team = b.scenario.team
-    if state.get("route_steps", 0) >= team.max_steps:
-        message = (
-            f"supervisor {boss!r} made team.max_steps ({team.max_steps}) routing decisions "
-            "without FINISH; raise team.max_steps or sharpen the tasks"
-        )
-        event = warning("max_steps_reached", message, max_steps=team.max_steps)
-        return _end([event, route(boss, END, "team.max_steps reached")])
-    if out_of_turns(state, b.scenario):
-        event = max_turns_warning(b.scenario, f"supervisor {boss!r} could route again")
-        return _end([event, route(boss, END, "team.max_turns reached")])
-    return None
 
 
 def _end(events: list[Event]) -> dict:
@@ -130,7 +90,7 @@ def _follow(choice: dict[str, Any] | None, raw: str, boss: str, members: list[st
         return _refused(choice, raw, boss, allowed)
     reason = str(choice.get("reason", "")) if choice else ""
     if picked == FINISH:
-        return _end([route(boss, END, reason or "supervisor chose FINISH")])
+        return _end([rules.finished(boss, reason)])
     instruction = str(choice.get("instruction", "")) if choice else ""
     event = route(boss, str(picked), reason, instruction=instruction)
     return {
@@ -143,16 +103,7 @@ def _follow(choice: dict[str, Any] | None, raw: str, boss: str, members: list[st
 
 def _refused(choice: dict[str, Any] | None, raw: str, boss: str, allowed: list[str]) -> dict:
     """An invalid choice: a warning, and the supervisor is asked again."""
-    picked = choice.get("next") if choice else None
-    if choice is None:
-        what = "gave no readable JSON choice"
-    elif picked is None:
-        what = "gave JSON without a 'next' field"
-    else:
-        what = f"chose {picked!r}"
-    message = f"supervisor {boss!r} {what}; allowed: {', '.join(allowed)}"
-    event = warning("invalid_route", message, choice=picked, raw=raw[:500])
-    feedback = f"Your last answer was refused: you {what}. Choose one of: {', '.join(allowed)}."
+    event, feedback = rules.refused_choice(choice, raw, boss, allowed[:-1])
     return {"trace_events": [event], "next_node": boss, "feedback_text": feedback}
 
 

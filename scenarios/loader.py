@@ -51,7 +51,7 @@ def load_text(text: str, source: str = "<scenario>") -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_format_problems(source, data, _pydantic_problems(exc))) from None
-    from graphs.validate import validate  # the compiler's checks: references, cycles, reach
+    from team.validate import validate  # the compiler's checks: references, cycles, reach
 
     problems = validate(scenario)
     if problems:

@@ -2,7 +2,7 @@
 
 The models are frozen and forbid unknown keys, so a typo in a scenario is an error that
 names the field. Cross-references (an agent's model profile, a task's agent, dependency
-cycles) are checked by `graphs.validate`, which reports `Problem`s with the same locations.
+cycles) are checked by `team.validate`, which reports `Problem`s with the same locations.
 """
 
 from __future__ import annotations

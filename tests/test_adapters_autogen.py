@@ -20,7 +20,7 @@ def test_model_client_sends_the_scenario_options_and_keep_alive() -> None:
     """OllamaChatCompletionClient posts to /api/chat with every option and keep_alive."""
     from autogen_core.models import UserMessage
 
-    from agents._autogen_team import model_client
+    from agents.autogen_team import model_client
 
     with FakeOllama(["hello"]) as server:
         spec = AgentModel("a", "ollama", "smollm2:135m", server.url, dict(OPTIONS), "1m")
@@ -52,11 +52,11 @@ def test_every_topology_passes_check() -> None:
 
 def test_selector_prompt_keeps_literal_braces_and_autogen_fields() -> None:
     """Scenario text with braces survives AutoGen's .format(); its own fields are filled."""
-    from agents._autogen_team import TeamPlan, selector_prompt
+    from agents.autogen_team import TeamPlan, selector_prompt
 
     text = SUPERVISOR.replace("backstory: You manage.", "backstory: 'Answer like {{this}}.'")
     plan = TeamPlan(load_text(text), {})
-    filled = selector_prompt(plan.build, "boss").format(
+    filled = selector_prompt(plan.scenario, plan.inputs, "boss").format(
         roles="ROLES", participants="PARTS", history="HIST"
     )
     assert "Answer like {this}." in filled
@@ -65,8 +65,8 @@ def test_selector_prompt_keeps_literal_braces_and_autogen_fields() -> None:
 
 def test_flow_edges_chain_sequential_tasks_and_fan_parallel_ones_in() -> None:
     """Sequential is a chain in dependency order; parallel branches all lead to the fan-in."""
-    from agents._autogen_team import flow_edges
-    from agents._plan import TaskPlan
+    from agents.autogen_team import flow_edges
+    from team.plan import TaskPlan
 
     chain = flow_edges(TaskPlan.of(load_text(SEQUENTIAL)))
     fan_in = flow_edges(TaskPlan.of(load_text(PARALLEL)))

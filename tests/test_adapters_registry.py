@@ -85,7 +85,7 @@ def test_asking_for_crewai_switches_its_telemetry_off_before_importing_it() -> N
 
 def test_openai_profiles_sample_the_same_on_every_framework() -> None:
     """Each framework's OpenAI client gets the profile's temperature, seed, max_tokens, top_p."""
-    from agents._autogen_team import model_client
+    from agents.autogen_team import model_client
     from agents.base import AgentModel
     from agents.crewai_runner import crewai_llm
     from agents.models import chat_model

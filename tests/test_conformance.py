@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from team.support import FRAMEWORKS, supported
 from tests._adapters import (
     PARALLEL,
     REFLECTION,
@@ -28,15 +29,6 @@ from tests._adapters import (
     run_on,
     tool_call,
 )
-
-FRAMEWORKS = ("langgraph", "crewai", "autogen")
-UNSUPPORTED = {("crewai", "round_robin"), ("crewai", "reflection")}
-
-
-def supported(framework: str, topology: str) -> bool:
-    """Whether the support matrix says `framework` runs `topology`."""
-    return (framework, topology) not in UNSUPPORTED
-
 
 def assert_refused(outcome: Outcome, framework: str, topology: str) -> None:
     """Exit 2, one line naming the topology and where it runs, and no model call made."""

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from graphs.tooling import OutputSchemaError
 from scenarios.cli import main as cli
 from scenarios.errors import ScenarioError
 from scenarios.event_planning import EventPlan
 from scenarios.loader import load_text
+from team.turn import OutputSchemaError
 from tests.fake_ollama import FakeOllama
 from tests.fakes import Team, run_scenario
 from tests.tools_fakes import ToolCallingModel, calls

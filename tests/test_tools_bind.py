@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agents._autogen_team import autogen_tool
+from agents.autogen_team import autogen_tool
 from agents.crewai_runner import crewai_tool
 from tools import get
 from tools.bind import openai_schema, to_langchain

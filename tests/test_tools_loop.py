@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 
-from graphs.tooling import MAX_TOOL_ROUNDS
+from team.turn import MAX_TOOL_ROUNDS
 from tests.fakes import Outcome, Team, read_events, run_scenario
 from tests.tools_fakes import ToolCallingModel, calls
 from tools.workspace import ToolContext, activated

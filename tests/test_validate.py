@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from graphs.validate import validate
 from scenarios.errors import ScenarioError
 from scenarios.loader import load_text
+from team.validate import validate
 
 HEAD = """\
 name: t

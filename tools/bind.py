@@ -9,7 +9,7 @@ The workspace is the run's active `ToolContext` at call time unless one is given
 - `to_langchain(tool, ...)`: a LangChain `StructuredTool` (and `openai_schema(tool)` for
   `bind_tools`);
 - the CrewAI and AutoGen tool types are made by their adapters (`agents.crewai_runner.
-  crewai_tool`, `agents._autogen_team.autogen_tool`), which call `invoke` the same way.
+  crewai_tool`, `agents.autogen_team.autogen_tool`), which call `invoke` the same way.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import Any
 
 import prompts
 from scenarios.spec import AgentSpec, Scenario, TaskSpec, render
+from team.rules import speaking_order
 
 
 def system_prompt(agent: AgentSpec, inputs: Mapping[str, str], default: str = "agent") -> str:
@@ -81,3 +82,19 @@ def _kind(spec: Any) -> str:
         return "object"
     kind = spec.get("type", "value")
     return "/".join(kind) if isinstance(kind, list) else str(kind)
+
+
+def chat_opening(scenario: Scenario, inputs: Mapping[str, str]) -> str:
+    """The message that opens a group chat: the first task, rendered."""
+    return task_prompt(scenario.tasks[0], inputs, {})
+
+
+def chat_system(scenario: Scenario, inputs: Mapping[str, str], name: str) -> str:
+    """A chat speaker's system prompt plus what the group chat expects of it."""
+    others = [o for o in dict.fromkeys(speaking_order(scenario)) if o != name]
+    base = system_prompt(scenario.agent(name), inputs)
+    note = f"You are {name} in a group chat with {', '.join(others) or 'no one else'}."
+    phrase = scenario.team.termination
+    if phrase:
+        note += f" When the work is complete, say {phrase}."
+    return f"{base}\n\n{note}"

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 import prompts
 import tools
-from graphs.order import find_cycles, known_context
 from scenarios.spec import AgentSpec, Problem, Scenario, TaskSpec, placeholders
+from team.order import find_cycles, known_context
 
 TEMPLATE_FIELDS = ("role", "goal", "backstory")
 
@@ -142,7 +142,7 @@ def _output_schema_problems(scenario: Scenario, i: int, task: TaskSpec) -> list[
     unsupported = _schema_unsupported(scenario, task)
     if unsupported:
         return [Problem(loc, unsupported)]
-    from graphs.schemas import resolve_schema
+    from team.schemas import resolve_schema
 
     try:
         resolve_schema(task.output_schema)

@@ -1,33 +1,19 @@
 """Which tasks a task-based team (sequential, parallel) runs, and the hand-offs between them.
 
-Framework-free, shared by the CrewAI and AutoGen runners so that their `route` and
-`warning` events say what LangGraph's say (`graphs/sequential.py`, `graphs/parallel.py`),
-with the same limits: `team.max_turns` cuts the run at the same task.
+One plan for every framework: LangGraph's nodes, CrewAI's crew and AutoGen's graph flow run
+the same tasks, in the same order, and write the same `route` and `warning` events, with
+the same limit: `team.max_turns` cuts the run at the same task.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from graphs.order import known_context, topological_order
-from graphs.state import max_turns_warning, route
-from graphs.validate import fan_in_task
-from scenarios.errors import ScenarioError
 from scenarios.spec import Scenario, TaskSpec
-
-END = "END"
-Event = dict[str, Any]
-
-
-def refuse_output_schemas(scenario: Scenario, framework: str, where: str = "") -> None:
-    """ScenarioError if a task has an `output_schema`, which `framework` does not map (yet)."""
-    task = next((t for t in scenario.tasks if t.output_schema is not None), None)
-    if task is not None:
-        raise ScenarioError(
-            f"task {task.name!r} has an output_schema, which the {framework} adapter cannot "
-            f"honour{where} yet; remove it, or use --framework langgraph"
-        )
+from team import rules
+from team.events import END, Event
+from team.order import known_context, topological_order
+from team.validate import fan_in_task
 
 
 @dataclass
@@ -76,35 +62,44 @@ class TaskPlan:
             return [] if task.name in self.branches else [t.name for t in self.tasks[:-1]]
         return known_context(self.scenario.tasks, task)
 
-    def hand_off(self, task_name: str) -> list[Event]:
-        """The route (and warning) events written once `task_name` is done."""
+    def next_after(self, task_name: str) -> rules.Step:
+        """Where the run goes once `task_name` is done (a task name, or END), and the events."""
         index = [t.name for t in self.tasks].index(task_name)
         task = self.tasks[index]
         if self.parallel:
             return self._parallel_hand_off(task)
         nxt = self.tasks[index + 1] if index + 1 < len(self.tasks) else None
         if nxt is not None:
-            reason = f"task {task.name!r} done; task {nxt.name!r} is next"
-            return [route(task.agent, nxt.agent, reason, task=nxt.name)]
-        return self._last(task, f"last task {task.name!r} done")
+            return nxt.name, [rules.next_task(task, nxt)]
+        if self.stopped_before:
+            return rules.turn_cap_stop(self.scenario, task.agent, self.stopped_before)
+        return END, [rules.last_task_done(task)]
 
-    def _parallel_hand_off(self, task: TaskSpec) -> list[Event]:
+    def hand_off(self, task_name: str) -> list[Event]:
+        """The route (and warning) events written once `task_name` is done."""
+        return self.next_after(task_name)[1]
+
+    def _parallel_hand_off(self, task: TaskSpec) -> rules.Step:
         final = self.scenario.task(fan_in_task(self.scenario) or "")
         if task.name == final.name:
-            return [route(task.agent, END, f"fan-in task {final.name!r} done")]
-        reason = f"task {task.name!r} done; fan-in to task {final.name!r}"
-        return [route(task.agent, final.agent, reason, task=final.name)]
+            return END, [rules.fan_in_done(final)]
+        return final.name, [rules.to_fan_in(task, final)]
 
-    def stop_events(self) -> list[Event]:
-        """The warning written when `team.max_turns` stopped a parallel run before its fan-in."""
+    def stop_events(self, branches_run: int | None = None) -> list[Event]:
+        """The warning written when `team.max_turns` stopped a parallel run before its fan-in.
+
+        `branches_run` is how many branches finished (all the plan runs, unless given).
+        """
         if not (self.parallel and self.stopped_before):
             return []
-        warning = max_turns_warning(self.scenario, self.stopped_before)
-        warning.update(branches_run=len(self.tasks), branches=len(self.scenario.tasks) - 1)
+        done = len(self.tasks) if branches_run is None else branches_run
+        branches = len(self.scenario.tasks) - 1
+        warning = rules.max_turns_warning(
+            self.scenario, self.stopped_before, branches_run=done, branches=branches
+        )
         return [warning]
 
-    def _last(self, task: TaskSpec, reason: str) -> list[Event]:
-        if self.stopped_before:
-            warning = max_turns_warning(self.scenario, self.stopped_before)
-            return [warning, route(task.agent, END, "team.max_turns reached")]
-        return [route(task.agent, END, reason)]
+    @property
+    def branch_tasks(self) -> list[TaskSpec]:
+        """The branches the plan runs, in file order (parallel topology)."""
+        return [t for t in self.tasks if t.name in self.branches]
