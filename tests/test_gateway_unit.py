@@ -17,7 +17,8 @@ from gateway.backend import has_model, select_backend
 from gateway.context import context_margin, is_truncated
 from gateway.recording import OllamaAssembler, OpenAIAssembler
 from gateway.server import Gateway
-from gateway.upstreams.base import NDJSON, Reply, Upstream, json_reply, ndjson_line
+from gateway.upstreams.base import Reply, Upstream, json_reply
+from gateway.wire import NDJSON, ndjson_line
 from scenarios.errors import ModelServerError
 from traces import recorder as trace_recorder
 from traces.recorder import TraceRecorder

@@ -10,16 +10,12 @@ embedded engine's metrics behind an OpenAI-shaped answer, the num_ctx it used).
 from __future__ import annotations
 
 import json
-import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-NDJSON = "application/x-ndjson"
-JSON = "application/json"
-SSE = "text/event-stream"
+from gateway.wire import JSON, utc_iso
 
 
 async def _one(chunk: bytes) -> AsyncIterator[bytes]:
@@ -71,23 +67,6 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def utc_iso(ts: float | None = None) -> str:
-    """An RFC 3339 UTC time (now by default) as Ollama writes `created_at`."""
-    moment = datetime.fromtimestamp(ts if ts is not None else time.time(), UTC)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def ndjson_line(obj: Any) -> bytes:
-    """One NDJSON line."""
-    return json.dumps(obj).encode() + b"\n"
-
-
-def sse_event(obj: Any) -> bytes:
-    """One server-sent event carrying JSON (or the literal `[DONE]`)."""
-    data = obj if isinstance(obj, str) else json.dumps(obj)
-    return f"data: {data}\n\n".encode()
 
 
 class NativeShape:

@@ -35,20 +35,15 @@ from gateway.engine import (
     run_chat,
 )
 from gateway.upstreams.base import (
-    JSON,
-    NDJSON,
-    SSE,
     NativeShape,
     Reply,
     Upstream,
     chunks_of,
     error_reply,
     json_reply,
-    ndjson_line,
     openai_error_reply,
-    sse_event,
-    utc_iso,
 )
+from gateway.wire import JSON, NDJSON, SSE, is_streamed, ndjson_line, route, sse_event, utc_iso
 
 VERSION = "0.12.0"
 DEFAULT_KEEP_ALIVE_S = 300.0
@@ -213,10 +208,10 @@ class EmbeddedUpstream(Upstream):
         self, method: str, path: str, body: bytes, headers: Mapping[str, str]
     ) -> Reply:
         """Dispatch one request to its handler."""
-        route = path.split("?", 1)[0].rstrip("/") or "/"
-        handler = self._routes().get((method, route))
-        if handler is None and method == "GET" and route.startswith("/v1/models/"):
-            return self._v1_model(route[len("/v1/models/") :])
+        endpoint = route(path)
+        handler = self._routes().get((method, endpoint))
+        if handler is None and method == "GET" and endpoint.startswith("/v1/models/"):
+            return self._v1_model(endpoint[len("/v1/models/") :])
         if handler is None:
             return Reply(404, "text/plain", chunks_of([b"404 page not found"]))
         if method == "GET":
@@ -319,7 +314,7 @@ class EmbeddedUpstream(Upstream):
                 "in the models folder (--models-dir or LAB_MODELS_DIR)",
                 404,
             )
-        if body.get("stream", True):
+        if is_streamed("/api/pull", body):
             return Reply(200, NDJSON, chunks_of([ndjson_line({"status": "success"})]))
         return json_reply({"status": "success"})
 
@@ -474,7 +469,7 @@ class EmbeddedUpstream(Upstream):
             tools=body.get("tools") or None,
             format=body.get("format"),
         )
-        return await self._native(body, resolved, job, "message")
+        return await self._native(body, resolved, job, "/api/chat")
 
     async def _generate(self, body: dict[str, Any]) -> Reply:
         resolved = self._checked(body, "generate")
@@ -491,10 +486,10 @@ class EmbeddedUpstream(Upstream):
             format=body.get("format"),
             raw_prompt=body["prompt"] if body.get("raw") else None,
         )
-        return await self._native(body, resolved, job, "response")
+        return await self._native(body, resolved, job, "/api/generate")
 
     async def _native(
-        self, body: dict[str, Any], resolved: tuple[str, Path], job: ChatJob, field: str
+        self, body: dict[str, Any], resolved: tuple[str, Path], job: ChatJob, endpoint: str
     ) -> Reply:
         tag, path = resolved
         first, events = await self._start(tag, path, job)
@@ -502,8 +497,9 @@ class EmbeddedUpstream(Upstream):
             return error_reply(first[1], 500)
         self._touch(tag, body.get("keep_alive"))
         info: dict[str, Any] = {}
+        field = "response" if endpoint == "/api/generate" else "message"
         encoder = NativeEncoder(body["model"], field, info)
-        if body.get("stream", True):
+        if is_streamed(endpoint, body):
             return Reply(
                 200, NDJSON, encoder.stream(first, events), info=info, aclose=events.aclose
             )
@@ -580,7 +576,7 @@ class EmbeddedUpstream(Upstream):
             return openai_error_reply(first[1], 500)
         info: dict[str, Any] = {}
         encoder = OpenAIEncoder(body["model"], info)
-        if body.get("stream"):
+        if is_streamed("/v1/chat/completions", body):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return Reply(
                 200,

@@ -24,12 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gateway import openai_compat
-from gateway.app import AGENT_HEADER
-from gateway.recording import OPERATIONS
 from gateway.upstreams.base import (
-    JSON,
-    NDJSON,
-    SSE,
     NativeShape,
     Reply,
     Upstream,
@@ -37,8 +32,18 @@ from gateway.upstreams.base import (
     error_reply,
     json_object,
     json_reply,
-    ndjson_line,
     openai_error_reply,
+)
+from gateway.wire import (
+    AGENT_HEADER,
+    JSON,
+    NDJSON,
+    OPERATIONS,
+    SSE,
+    is_openai,
+    is_streamed,
+    ndjson_line,
+    route,
     sse_event,
 )
 from traces.reader import Trace
@@ -86,16 +91,16 @@ class ReplayUpstream(Upstream):
         self, method: str, path: str, body: bytes, headers: Mapping[str, str]
     ) -> Reply:
         """Answer one request from the recording."""
-        route = path.split("?", 1)[0].rstrip("/") or "/"
-        if method == "POST" and route in OPERATIONS:
-            return self._model_call(route, body, headers.get(AGENT_HEADER))
-        if method == "GET" and route == "/api/version":
+        endpoint = route(path)
+        if method == "POST" and endpoint in OPERATIONS:
+            return self._model_call(endpoint, body, headers.get(AGENT_HEADER))
+        if method == "GET" and endpoint == "/api/version":
             return json_reply({"version": VERSION})
-        if method == "GET" and route in ("/api/tags", "/api/ps"):
+        if method == "GET" and endpoint in ("/api/tags", "/api/ps"):
             return json_reply({"models": [self._entry(t) for t in self.tags]})
-        if method == "POST" and route == "/api/show":
+        if method == "POST" and endpoint == "/api/show":
             return self._show(json_object(body) or {})
-        if method == "GET" and route == "/v1/models":
+        if method == "GET" and endpoint == "/v1/models":
             data = [
                 {"id": t, "object": "model", "created": 0, "owned_by": "replay"} for t in self.tags
             ]
@@ -140,20 +145,14 @@ def answer(call: RecordedCall, endpoint: str, request: dict[str, Any]) -> Reply:
     if endpoint == "/api/embed":
         return _error(endpoint, "replay cannot serve /api/embed: a trace holds no vectors", 501)
     encoder = _encoder(endpoint, request, event)
-    reply = encoder.stream() if _streams(endpoint, request) else encoder.whole()
+    reply = encoder.stream() if is_streamed(endpoint, request) else encoder.whole()
     reply.info.update(info)
     return reply
 
 
-def _streams(endpoint: str, request: dict[str, Any]) -> bool:
-    if endpoint.startswith("/v1/"):
-        return bool(request.get("stream", False))
-    return bool(request.get("stream", True))
-
-
 def _encoder(endpoint: str, request: dict[str, Any], event: dict[str, Any]) -> Any:
     model = str(request.get("model") or event.get("model") or "")
-    if endpoint.startswith("/v1/"):
+    if is_openai(endpoint):
         return OpenAIEncoder(model, event, request)
     field = "response" if endpoint == "/api/generate" else "message"
     return NativeEncoder(model, event, field)
@@ -279,8 +278,7 @@ class ForkUpstream(Upstream):
         self, method: str, path: str, body: bytes, headers: Mapping[str, str]
     ) -> Reply:
         """A model call goes to the recording or live by its number; the rest as they fall."""
-        route = path.split("?", 1)[0].rstrip("/") or "/"
-        if method == "POST" and route in OPERATIONS:
+        if method == "POST" and route(path) in OPERATIONS:
             with self._lock:
                 self._asked += 1
                 recorded = self._asked <= self.fork_from
@@ -299,7 +297,7 @@ class ForkUpstream(Upstream):
 
 
 def _error(endpoint: str, message: str, status: int) -> Reply:
-    if endpoint.startswith("/v1/"):
+    if is_openai(endpoint):
         return openai_error_reply(message, status)
     return error_reply(message, status)
 
