@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway import kvcache, prompting
+from gateway.answer import CANCELLED, Done, Sink, Token, ToolCalls
 from gateway.context import context_margin
 from gateway.grammar import schema_gbnf
 
@@ -33,9 +34,6 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODELS_DIR_ENV = "LAB_MODELS_DIR"
 THREADS_ENV = "LAB_LLAMA_THREADS"
 TOOL_ARGS_LIMIT = 256
-CANCELLED = "cancelled"  # the done_reason of a generation stopped because its client left
-
-Sink = Callable[[tuple[str, Any]], None]
 log = logging.getLogger("gateway")
 _warned: set[tuple[str, str]] = set()
 
@@ -134,15 +132,6 @@ class ChatJob:
     tool_choice: Any = "auto"
     format: Any = None
     raw_prompt: str | None = None
-
-
-@dataclass
-class Outcome:
-    """How a generation ended: `done_reason`, Ollama metrics, and the num_ctx used."""
-
-    done_reason: str
-    metrics: dict[str, int]
-    num_ctx: int
 
 
 def _llama() -> Any:
@@ -345,13 +334,13 @@ class Generation:
         finally:
             generator.close()
         if stream and shown < len(text):
-            self.sink(("token", text[shown:]))
+            self.sink(Token(text[shown:]))
         return text, reason
 
     def _show(self, text: str, shown: int, stops: tuple[str, ...]) -> int:
         end = len(text) - _held_back(text, stops)
         if end > shown:
-            self.sink(("token", text[shown:end]))
+            self.sink(Token(text[shown:end]))
             return end
         return shown
 
@@ -383,8 +372,8 @@ def _held_back(text: str, stops: tuple[str, ...]) -> int:
     return held
 
 
-def run_chat(model: LoadedModel, job: ChatJob, sink: Sink, cancel: threading.Event) -> Outcome:
-    """Answer `job` on `model`, streaming ("token", text) and ("tool_calls", [...]) events."""
+def run_chat(model: LoadedModel, job: ChatJob, sink: Sink, cancel: threading.Event) -> Done:
+    """Answer `job` on `model`, streaming its Token and ToolCalls events; return how it ended."""
     start = time.perf_counter_ns()
     sampling = Sampling.from_options(job.options)
     tokens = fit_to_context(model.tokenize(model.render(job)), model.num_ctx)
@@ -395,7 +384,7 @@ def run_chat(model: LoadedModel, job: ChatJob, sink: Sink, cancel: threading.Eve
         reason = _run_tools(model, gen, tokens, tools, job, limit)
     else:
         _, reason = gen.run(tokens, grammar=format_grammar(job.format), limit=limit)
-    return Outcome(reason, gen.metrics(0, time.perf_counter_ns() - start), model.num_ctx)
+    return Done(reason, gen.metrics(0, time.perf_counter_ns() - start), model.num_ctx)
 
 
 def _run_tools(
@@ -431,7 +420,7 @@ def _run_tools(
         limit=TOOL_ARGS_LIMIT,
         stream=False,
     )
-    gen.sink(("tool_calls", [{"function": {"name": name, "arguments": _arguments(text)}}]))
+    gen.sink(ToolCalls(({"function": {"name": name, "arguments": _arguments(text)}},)))
     return reason
 
 

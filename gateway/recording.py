@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.context import is_truncated
+from gateway.openai_compat import usage_metrics
 from gateway.wire import OPERATIONS, is_openai, is_streamed
 from traces import recorder as trace_recorder
 from traces.recorder import TraceRecorder
@@ -129,8 +130,7 @@ class OpenAIAssembler(Assembler):
             self.complete = True
             return False
         if usage := obj.get("usage"):
-            self.metrics["prompt_eval_count"] = int(usage.get("prompt_tokens") or 0)
-            self.metrics["eval_count"] = int(usage.get("completion_tokens") or 0)
+            self.metrics.update(usage_metrics(usage))
         carried = False
         for choice in obj.get("choices") or []:
             carried |= self._choice(choice)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +37,7 @@ def is_openai(endpoint: str) -> bool:
     return endpoint.startswith(OPENAI_PREFIX)
 
 
-def is_streamed(endpoint: str, request: dict[str, Any]) -> bool:
+def is_streamed(endpoint: str, request: Mapping[str, Any]) -> bool:
     """Whether the client asked for a streamed answer (Ollama streams by default)."""
     if endpoint == "/api/embed":
         return False
@@ -62,15 +63,18 @@ def sse_event(obj: Any) -> bytes:
     return f"data: {data}\n\n".encode()
 
 
-def stream_error(endpoint: str, message: str) -> dict[str, Any]:
-    """The error object a stream ends with: Ollama's `{"error": text}`, or OpenAI's on `/v1`."""
-    if is_openai(endpoint):
-        return {"error": {"message": message, "type": "api_error"}}
+def native_error(message: str) -> dict[str, Any]:
+    """Ollama's error object: `{"error": message}`."""
     return {"error": message}
+
+
+def openai_stream_error(message: str) -> dict[str, Any]:
+    """The error object an OpenAI-compatible stream (or answer) ends with."""
+    return {"error": {"message": message, "type": "api_error"}}
 
 
 def error_chunk(endpoint: str, message: str) -> bytes:
     """The error a broken stream ends with: an NDJSON line, or an SSE event on `/v1`."""
     if is_openai(endpoint):
-        return sse_event(stream_error(endpoint, message))
-    return ndjson_line(stream_error(endpoint, message))
+        return sse_event(openai_stream_error(message))
+    return ndjson_line(native_error(message))

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.answer import Failed
 from gateway.app import parse_attribution
 from gateway.backend import has_model, select_backend
 from gateway.context import context_margin, is_truncated
@@ -591,7 +592,7 @@ def test_engine_error_names_its_type(error: Exception, message: str) -> None:
         finally:
             await events.aclose()
 
-    assert asyncio.run(first()) == ("error", message)
+    assert asyncio.run(first()) == Failed(message)
 
 
 def test_unusable_schema_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:

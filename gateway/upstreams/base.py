@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.wire import JSON, utc_iso
+from gateway.wire import JSON, native_error, utc_iso
 
 
 async def _one(chunk: bytes) -> AsyncIterator[bytes]:
@@ -51,7 +51,7 @@ def json_reply(obj: Any, status: int = 200) -> Reply:
 
 def error_reply(message: str, status: int) -> Reply:
     """Ollama's error shape: `{"error": message}` with a status code."""
-    return json_reply({"error": message}, status)
+    return json_reply(native_error(message), status)
 
 
 def openai_error_reply(message: str, status: int) -> Reply:

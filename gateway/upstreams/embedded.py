@@ -17,17 +17,17 @@ import logging
 import re
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from concurrent.futures import Future
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from gateway import minilm, openai_compat
+from gateway.answer import CANCELLED, AnswerEvent, Done, Failed, peek
 from gateway.engine import (
-    CANCELLED,
     ChatJob,
-    Outcome,
     canonical_tag,
     catalog,
     get_engine,
@@ -35,7 +35,6 @@ from gateway.engine import (
     run_chat,
 )
 from gateway.upstreams.base import (
-    NativeShape,
     Reply,
     Upstream,
     chunks_of,
@@ -43,7 +42,8 @@ from gateway.upstreams.base import (
     json_reply,
     openai_error_reply,
 )
-from gateway.wire import JSON, NDJSON, SSE, is_streamed, ndjson_line, route, sse_event, utc_iso
+from gateway.upstreams.encoders import answer_reply, native_piece
+from gateway.wire import NDJSON, is_streamed, ndjson_line, route, utc_iso
 
 VERSION = "0.12.0"
 DEFAULT_KEEP_ALIVE_S = 300.0
@@ -63,7 +63,6 @@ QUANT_NAMES = {
 }
 DURATION_PART = re.compile(r"(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-Event = tuple[str, Any]
 MINILM_QUEUE = "all-minilm#sentence-transformers"  # the engine worker that runs all-MiniLM
 log = logging.getLogger("gateway")
 
@@ -361,13 +360,15 @@ class EmbeddedUpstream(Upstream):
 
     # -- generation ------------------------------------------------------------------
 
-    async def _events(self, tag: str, path: Path, job: ChatJob) -> AsyncGenerator[Event, None]:
+    async def _events(
+        self, tag: str, path: Path, job: ChatJob
+    ) -> AsyncGenerator[AnswerEvent, None]:
         """Run a job on the model's worker; yield its events as they happen."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        queue: asyncio.Queue[AnswerEvent] = asyncio.Queue()
         cancel = threading.Event()
 
-        def sink(event: Event) -> None:
+        def sink(event: AnswerEvent) -> None:
             try:
                 loop.call_soon_threadsafe(queue.put_nowait, event)
             except RuntimeError:
@@ -376,35 +377,28 @@ class EmbeddedUpstream(Upstream):
         def work() -> None:
             try:
                 model, load_ns = self.engine.model(tag, path, job.options.get("num_ctx"))
-                outcome = run_chat(model, job, sink, cancel)
-                if outcome.done_reason == CANCELLED:
+                done = run_chat(model, job, sink, cancel)
+                if done.done_reason == CANCELLED:
                     log.info(
                         "%s: generation cancelled after %d tokens: the client went away",
                         tag,
-                        outcome.metrics["eval_count"],
+                        done.metrics["eval_count"],
                     )
-                outcome.metrics["load_duration"] = load_ns
-                outcome.metrics["total_duration"] += load_ns
-                sink(("done", outcome))
+                total = done.metrics["total_duration"] + load_ns
+                metrics = {**done.metrics, "load_duration": load_ns, "total_duration": total}
+                sink(replace(done, metrics=metrics))
             except Exception as exc:
-                sink(("error", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
+                sink(Failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
 
         self.engine.submit(tag, work)
         try:
             while True:
                 event = await queue.get()
                 yield event
-                if event[0] in ("done", "error"):
+                if isinstance(event, Done | Failed):
                     return
         finally:
             cancel.set()
-
-    async def _start(
-        self, tag: str, path: Path, job: ChatJob
-    ) -> tuple[Event, AsyncGenerator[Event, None]]:
-        events = self._events(tag, path, job)
-        first = await anext(events)
-        return first, events
 
     def _touch(self, tag: str, keep_alive: Any) -> None:
         seconds = keep_alive_seconds(keep_alive)
@@ -428,15 +422,10 @@ class EmbeddedUpstream(Upstream):
             )
             self._touch(tag, body.get("keep_alive"))
             reason = "load"
-        empty = (
-            {"message": {"role": "assistant", "content": ""}}
-            if field == "message"
-            else {"response": ""}
-        )
         obj = {
             "model": body["model"],
             "created_at": utc_iso(),
-            **empty,
+            **native_piece(field, ""),
             "done_reason": reason,
             "done": True,
         }
@@ -492,18 +481,12 @@ class EmbeddedUpstream(Upstream):
         self, body: dict[str, Any], resolved: tuple[str, Path], job: ChatJob, endpoint: str
     ) -> Reply:
         tag, path = resolved
-        first, events = await self._start(tag, path, job)
-        if first[0] == "error":
-            return error_reply(first[1], 500)
+        first, events = await peek(self._events(tag, path, job))
+        if isinstance(first, Failed):
+            await events.aclose()
+            return error_reply(first.message, 500)
         self._touch(tag, body.get("keep_alive"))
-        info: dict[str, Any] = {}
-        field = "response" if endpoint == "/api/generate" else "message"
-        encoder = NativeEncoder(body["model"], field, info)
-        if is_streamed(endpoint, body):
-            return Reply(
-                200, NDJSON, encoder.stream(first, events), info=info, aclose=events.aclose
-            )
-        return Reply(200, JSON, encoder.whole(first, events), info=info, aclose=events.aclose)
+        return answer_reply(endpoint, body, body["model"], events)
 
     async def _embed(self, body: dict[str, Any]) -> Reply:
         raw = body.get("input", [])
@@ -571,118 +554,8 @@ class EmbeddedUpstream(Upstream):
                 return openai_error_reply("model is required", 400)
             return openai_error_reply(f"model '{body.get('model')}' not found", 404)
         job = openai_compat.chat_job(body)
-        first, events = await self._start(*resolved, job)
-        if first[0] == "error":
-            return openai_error_reply(first[1], 500)
-        info: dict[str, Any] = {}
-        encoder = OpenAIEncoder(body["model"], info)
-        if is_streamed("/v1/chat/completions", body):
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            return Reply(
-                200,
-                SSE,
-                encoder.stream(first, events, include_usage),
-                info=info,
-                aclose=events.aclose,
-            )
-        return Reply(200, JSON, encoder.whole(first, events), info=info, aclose=events.aclose)
-
-
-async def _all(first: Event, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-    yield first
-    async for event in events:
-        yield event
-
-
-async def _gather(
-    first: Event, events: AsyncIterator[Event]
-) -> tuple[str, list[Any], Outcome | str]:
-    """A whole answer from engine events: its text, tool calls, and outcome (or error text)."""
-    text, calls = "", []
-    async for kind, value in _all(first, events):
-        if kind == "token":
-            text += value
-        elif kind == "tool_calls":
-            calls.extend(value)
-        else:  # "done" with the Outcome, or "error" with its message: the last event
-            return text, calls, value
-    return text, calls, "the engine ended without an answer"
-
-
-def _record(info: dict[str, Any], outcome: Outcome) -> None:
-    info["metrics"] = dict(outcome.metrics)
-    info["num_ctx"] = outcome.num_ctx
-
-
-class NativeEncoder(NativeShape):
-    """Engine events as Ollama `/api/chat` or `/api/generate` chunks."""
-
-    def __init__(self, model: str, field: str, info: dict[str, Any]) -> None:
-        super().__init__(model, field)
-        self.info = info
-
-    def _final(self, text: str, calls: list[dict[str, Any]], outcome: Outcome) -> dict[str, Any]:
-        _record(self.info, outcome)
-        return self._done(text, calls, outcome.done_reason, outcome.metrics)
-
-    async def stream(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
-        """NDJSON lines: one per token or tool-call batch, then the final with metrics."""
-        async for kind, value in _all(first, events):
-            if kind == "token":
-                yield ndjson_line(self._obj(self._piece(value), False))
-            elif kind == "tool_calls":
-                yield ndjson_line(self._obj(self._piece("", value), False))
-            elif kind == "done":
-                yield ndjson_line(self._final("", [], value))
-            else:
-                yield ndjson_line({"error": value})
-
-    async def whole(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
-        """One JSON object with the whole answer (or `{"error": ...}`)."""
-        text, calls, outcome = await _gather(first, events)
-        if isinstance(outcome, str):
-            yield json.dumps({"error": outcome}).encode()
-        else:
-            yield json.dumps(self._final(text, calls, outcome)).encode()
-
-
-class OpenAIEncoder:
-    """Engine events as OpenAI chat-completions objects (SSE chunks or one completion)."""
-
-    def __init__(self, model: str, info: dict[str, Any]) -> None:
-        self.completion = openai_compat.Completion(model)
-        self.info = info
-
-    async def stream(
-        self, first: Event, events: AsyncIterator[Event], include_usage: bool
-    ) -> AsyncIterator[bytes]:
-        """SSE: a role chunk, content/tool-call deltas, the finish chunk, usage, [DONE]."""
-        c = self.completion
-        yield sse_event(c.chunk({"role": "assistant", "content": ""}))
-        has_calls = False
-        async for kind, value in _all(first, events):
-            if kind == "token":
-                yield sse_event(c.chunk({"content": value}))
-            elif kind == "tool_calls":
-                has_calls = True
-                calls = openai_compat.openai_tool_calls(value, stream=True)
-                yield sse_event(c.chunk({"tool_calls": calls}))
-            elif kind == "done":
-                _record(self.info, value)
-                reason = openai_compat.finish_reason(value.done_reason, has_calls)
-                yield sse_event(c.chunk({}, reason))
-                if include_usage:
-                    yield sse_event(c.usage_chunk(value.metrics))
-            else:
-                yield sse_event({"error": {"message": value, "type": "api_error"}})
-        yield sse_event("[DONE]")
-
-    async def whole(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
-        """One `chat.completion` object."""
-        text, calls, outcome = await _gather(first, events)
-        if isinstance(outcome, str):
-            yield json.dumps({"error": {"message": outcome, "type": "api_error"}}).encode()
-            return
-        _record(self.info, outcome)
-        whole = self.completion.whole(text, calls, outcome.done_reason, outcome.metrics)
-        yield json.dumps(whole).encode()
+        first, events = await peek(self._events(*resolved, job))
+        if isinstance(first, Failed):
+            await events.aclose()
+            return openai_error_reply(first.message, 500)
+        return answer_reply("/v1/chat/completions", body, body["model"], events)
