@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.wire import JSON, native_error, utc_iso
+from gateway.wire import JSON, native_error
 
 
 async def _one(chunk: bytes) -> AsyncIterator[bytes]:
@@ -67,35 +67,6 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-class NativeShape:
-    """The objects of an Ollama `/api/chat` (field "message") or `/api/generate` answer."""
-
-    def __init__(self, model: str, field: str) -> None:
-        self.model, self.field = model, field
-
-    def _piece(self, text: str, calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        if self.field == "response":
-            return {"response": text}
-        message: dict[str, Any] = {"role": "assistant", "content": text}
-        if calls:
-            message["tool_calls"] = calls
-        return {"message": message}
-
-    def _obj(self, body: dict[str, Any], done: bool) -> dict[str, Any]:
-        return {"model": self.model, "created_at": utc_iso(), **body, "done": done}
-
-    def _done(
-        self,
-        text: str,
-        calls: list[dict[str, Any]],
-        done_reason: str | None,
-        metrics: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """The final object: the last piece, `done: true`, `done_reason` and the metrics."""
-        obj = self._obj(self._piece(text, calls), True)
-        return {**obj, "done_reason": done_reason, **metrics}
 
 
 class Upstream(ABC):
