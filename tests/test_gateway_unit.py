@@ -426,7 +426,7 @@ def test_openai_request_maps_to_an_ollama_job() -> None:
 
 def test_keep_alive_parsing() -> None:
     """keep_alive accepts Go durations and seconds; negative means forever, default 5 minutes."""
-    from gateway.upstreams.embedded import keep_alive_seconds
+    from gateway.durations import keep_alive_seconds
 
     assert keep_alive_seconds("1h30m") == 5400 and keep_alive_seconds(0) == 0
     assert keep_alive_seconds("-1") is None and keep_alive_seconds(None) == 300
@@ -573,7 +573,7 @@ def test_engine_error_names_its_type(error: Exception, message: str) -> None:
     import threading
 
     from gateway.engine import ChatJob
-    from gateway.upstreams.embedded import EmbeddedUpstream
+    from gateway.upstreams.bridge import generation_events
 
     class BrokenEngine:
         def submit(self, tag: str, work: Any) -> None:
@@ -582,11 +582,9 @@ def test_engine_error_names_its_type(error: Exception, message: str) -> None:
         def model(self, *args: Any) -> Any:
             raise error
 
-    upstream = object.__new__(EmbeddedUpstream)
-    upstream.engine = BrokenEngine()  # type: ignore[assignment]
-
     async def first() -> Any:
-        events = upstream._events("t:1", Path("t.gguf"), ChatJob(messages=[]))
+        engine: Any = BrokenEngine()
+        events = generation_events(engine, "t:1", Path("t.gguf"), ChatJob(messages=[]))
         try:
             return await anext(events)
         finally:

@@ -272,7 +272,7 @@ def test_a_replayed_answer_is_sent_byte_for_byte_as_the_live_one(
             sink(event)
         return events[-1]
 
-    monkeypatch.setattr("gateway.upstreams.embedded.run_chat", run_chat)
+    monkeypatch.setattr("gateway.upstreams.bridge.run_chat", run_chat)
     live = EmbeddedUpstream()
     live.engine = _Worker()  # type: ignore[assignment]
     monkeypatch.setattr(live, "models", lambda: {"smollm2:135m": tmp_path / "unread.gguf"})
