@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from gateway.engine import DEFAULT_TAG, canonical_tag, catalog, engine_installed
+from gateway.catalog import DEFAULT_TAG, canonical_tag, catalog, engine_installed
 from gateway.hosts import CONTAINER_HINT, in_container
 from gateway.upstreams.base import Upstream
 from gateway.upstreams.ollama import OllamaUpstream, describe_error

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.engine import ChatJob
+from gateway.job import ChatJob
 
 
 def ollama_tool_call(call: dict[str, Any]) -> dict[str, Any]:

@@ -434,7 +434,7 @@ def test_keep_alive_parsing() -> None:
 
 def test_stop_sequences_are_held_back_then_cut() -> None:
     """Text that may begin a stop sequence is withheld; a completed one cuts the text."""
-    from gateway.engine import _held_back, _stop_index
+    from gateway.generation import _held_back, _stop_index
 
     assert _held_back("Hello wor", ("world",)) == 3 and _held_back("Hello", ("xyz",)) == 0
     assert _stop_index("say END now", ("END",)) == 4 and _stop_index("fine", ("END",)) is None
@@ -442,7 +442,7 @@ def test_stop_sequences_are_held_back_then_cut() -> None:
 
 def test_over_long_prompt_keeps_its_tail() -> None:
     """A prompt over num_ctx keeps its last num_ctx - margin tokens, as Ollama cuts the front."""
-    from gateway.engine import fit_to_context
+    from gateway.generation import fit_to_context
 
     assert fit_to_context(list(range(600)), 512) == list(range(96, 600))
     assert fit_to_context([1, 2, 3], 512) == [1, 2, 3]
@@ -572,7 +572,7 @@ def test_engine_error_names_its_type(error: Exception, message: str) -> None:
     """A failing generation reports `Type: message`, or the type alone when there is no message."""
     import threading
 
-    from gateway.engine import ChatJob
+    from gateway.job import ChatJob
     from gateway.upstreams.bridge import generation_events
 
     class BrokenEngine:
@@ -596,7 +596,7 @@ def test_engine_error_names_its_type(error: Exception, message: str) -> None:
 def test_unusable_schema_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     """A JSON schema llama.cpp cannot turn into a grammar falls back to any JSON, with a warning."""
     pytest.importorskip("llama_cpp")
-    from gateway.engine import _grammar, format_grammar
+    from gateway.generation import _grammar, format_grammar
 
     schema = {"type": "object", "properties": {"a": {"$ref": "http://example.invalid/s"}}}
     with caplog.at_level("WARNING", logger="gateway"):

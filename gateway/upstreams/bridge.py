@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from gateway.answer import CANCELLED, AnswerEvent, Done, Failed, Sink
-from gateway.engine import ChatJob, Engine, run_chat
+from gateway.engine import Engine
+from gateway.generation import run_chat
+from gateway.job import ChatJob
 
 Work = Callable[[Sink, threading.Event], Done]
 log = logging.getLogger("gateway")

@@ -24,8 +24,10 @@ from typing import Any
 
 from gateway import minilm, openai_compat
 from gateway.answer import Failed, peek
+from gateway.catalog import canonical_tag, catalog, default_num_ctx
 from gateway.durations import keep_alive_seconds
-from gateway.engine import ChatJob, canonical_tag, catalog, get_engine
+from gateway.engine import get_engine
+from gateway.job import ChatJob
 from gateway.upstreams import metadata
 from gateway.upstreams.base import (
     Reply,
@@ -80,7 +82,7 @@ class EmbeddedUpstream(Upstream):
         if resolved is None:
             return None
         tag, path = resolved
-        return self.engine.num_ctx_of(tag) or self.engine.default_num_ctx(path)
+        return self.engine.num_ctx_of(tag) or default_num_ctx(path)
 
     async def request(
         self, method: str, path: str, body: bytes, headers: Mapping[str, str]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway import minilm
-from gateway.engine import model_info
+from gateway.catalog import model_info
 from gateway.wire import utc_iso
 
 VERSION = "0.12.0"  # the Ollama version the embedded upstream answers like
