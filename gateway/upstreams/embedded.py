@@ -49,6 +49,17 @@ def _unsupported(model: Any, what: str) -> str:
     return f"{json.dumps(str(model))} does not support {what}"
 
 
+def _embed_answer(model: str, result: minilm.Embedded) -> dict[str, Any]:
+    """Ollama's `/api/embed` answer: the vectors, the times in ns, the tokens embedded."""
+    return {
+        "model": model,
+        "embeddings": result.vectors,
+        "total_duration": result.total_ns,
+        "load_duration": result.load_ns,
+        "prompt_eval_count": result.tokens,
+    }
+
+
 class EmbeddedUpstream(Upstream):
     """The Ollama API over the process-wide llama.cpp engine."""
 
@@ -297,7 +308,7 @@ class EmbeddedUpstream(Upstream):
         options = body.get("options") or {}
         truncate = body.get("truncate", True)
 
-        def work() -> dict[str, Any]:
+        def work() -> minilm.Embedded:
             start = time.perf_counter_ns()
             model, load_ns = self.engine.model(tag, path, options.get("num_ctx"), embedding=True)
             if not inputs:
@@ -307,19 +318,13 @@ class EmbeddedUpstream(Upstream):
                     inputs, normalize=True, truncate=truncate, return_count=True
                 )
             total = time.perf_counter_ns() - start
-            return {
-                "model": body["model"],
-                "embeddings": vectors,
-                "total_duration": total,
-                "load_duration": load_ns,
-                "prompt_eval_count": count,
-            }
+            return minilm.Embedded(vectors, count, load_ns, total)
 
         try:
             result = await asyncio.wrap_future(self.engine.submit(f"{tag}#embed", work))
         except Exception as exc:
             return error_reply(str(exc) or type(exc).__name__, 500)
-        return json_reply(result)
+        return json_reply(_embed_answer(body["model"], result))
 
     async def _embed_minilm(self, body: dict[str, Any], inputs: list[Any]) -> Reply:
         """all-MiniLM-L6-v2 on its own worker thread (loaded by the first request)."""
@@ -332,15 +337,7 @@ class EmbeddedUpstream(Upstream):
             return error_reply(str(exc), 400)
         except Exception as exc:
             return error_reply(str(exc) or type(exc).__name__, 500)
-        return json_reply(
-            {
-                "model": body["model"],
-                "embeddings": result.vectors,
-                "total_duration": result.total_ns,
-                "load_duration": result.load_ns,
-                "prompt_eval_count": result.tokens,
-            }
-        )
+        return json_reply(_embed_answer(body["model"], result))
 
     async def _v1_chat(self, body: dict[str, Any]) -> Reply:
         if self._serves_minilm(body.get("model")):
