@@ -112,7 +112,7 @@ async def peek(events: AsyncGenerator[AnswerEvent, None]) -> tuple[AnswerEvent, 
     return first, Resumed(first, events)
 
 
-async def replayed(events: list[AnswerEvent]) -> AsyncGenerator[AnswerEvent, None]:
+async def event_stream(events: list[AnswerEvent]) -> AsyncGenerator[AnswerEvent, None]:
     """A list of events as an event stream."""
     for event in events:
         yield event

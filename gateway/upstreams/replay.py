@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gateway.answer import AnswerEvent, Done, Token, ToolCalls, replayed
+from gateway.answer import AnswerEvent, Done, Token, ToolCalls, event_stream
 from gateway.upstreams.base import (
     Reply,
     Upstream,
@@ -133,7 +133,7 @@ def answer(call: RecordedCall, endpoint: str, request: dict[str, Any]) -> Reply:
     if endpoint == "/api/embed":
         return _error(endpoint, "replay cannot serve /api/embed: a trace holds no vectors", 501)
     model = str(request.get("model") or event.get("model") or "")
-    events = replayed(recorded_events(event, endpoint))
+    events = event_stream(recorded_events(event, endpoint))
     reply = answer_reply(endpoint, request, model, events)
     metrics = dict(event.get("metrics") or {})
     reply.info.update({"metrics": metrics, "upstream": "replay", "replayed_call": call.number})
@@ -151,6 +151,7 @@ def recorded_events(event: dict[str, Any], endpoint: str) -> list[AnswerEvent]:
     events: list[AnswerEvent] = [Token(piece) for piece in pieces(text)]
     if calls:
         events.append(ToolCalls(tuple(calls)))
+    # On /v1 the recorded done_reason is the finish_reason sent; the encoder gives it back.
     events.append(Done(event.get("done_reason") or "stop", dict(event.get("metrics") or {})))
     return events
 
