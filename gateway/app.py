@@ -21,20 +21,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from gateway.recording import OPERATIONS, Assembler, Call, Recorders, assembler_for, record
-from gateway.upstreams.base import (
-    Reply,
-    Upstream,
-    error_reply,
-    json_object,
-    ndjson_line,
-    sse_event,
-)
+from gateway.recording import Assembler, Call, Recorders, assembler_for, record
+from gateway.upstreams.base import Reply, Upstream, error_reply, json_object
+from gateway.wire import AGENT_HEADER, OPERATIONS, RUN_HEADER, error_chunk
 from traces.recorder import TraceRecorder
 
 PREFIX = re.compile(r"^/r/(?P<run>[^/]+)/a/(?P<agent>[^/]+)(?P<rest>/.*)?$")
-RUN_HEADER = "x-lab-run"
-AGENT_HEADER = "x-lab-agent"
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"]
 log = logging.getLogger("gateway")
 
@@ -66,13 +58,6 @@ def upstream_headers(headers: Mapping[str, str], attribution: Attribution) -> di
     if attribution.agent:
         merged[AGENT_HEADER] = attribution.agent
     return merged
-
-
-def error_chunk(endpoint: str, message: str) -> bytes:
-    """The error a broken stream ends with: an NDJSON line, or an SSE event on `/v1`."""
-    if endpoint.startswith("/v1/"):
-        return sse_event({"error": {"message": message, "type": "api_error"}})
-    return ndjson_line({"error": message})
 
 
 class GatewayApp:

@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 
-from gateway.engine import DEFAULT_TAG, canonical_tag, catalog, engine_installed
+from gateway.catalog import DEFAULT_TAG, canonical_tag, catalog, engine_installed
 from gateway.hosts import CONTAINER_HINT, in_container
 from gateway.upstreams.base import Upstream
+from gateway.upstreams.embedded import EmbeddedUpstream
 from gateway.upstreams.ollama import OllamaUpstream, describe_error
 from scenarios.errors import ModelServerError
 
@@ -130,8 +131,6 @@ def embedded_upstream(
     models_dir: Path | None = None, model_map: dict[str, str] | None = None
 ) -> Upstream:
     """The process's embedded upstream (shared; new aliases are added to it)."""
-    from gateway.upstreams.embedded import EmbeddedUpstream
-
     with _embedded_lock:
         upstream = _embedded.get(models_dir)
         if upstream is None:

@@ -26,7 +26,14 @@ from gateway.backend import (
     openai_models,
     select_backend,
 )
-from gateway.engine import DEFAULT_NUM_CTX, DEFAULT_TAG, canonical_tag, catalog, engine_installed
+from gateway.catalog import (
+    DEFAULT_NUM_CTX,
+    DEFAULT_TAG,
+    canonical_tag,
+    catalog,
+    engine_installed,
+    model_info,
+)
 from gateway.hosts import CONTAINER_HINT, in_container, ollama_host
 from scenarios.errors import EXIT_MODEL_SERVER, EXIT_OK, ModelServerError
 from scenarios.spec import ModelProfile, Scenario
@@ -136,8 +143,6 @@ def _embedded_section(console: Console, scenario: Scenario | None) -> bool:
         )
         return False
     console.print(f"[green]✓[/] embedded engine: llama.cpp, serving {', '.join(served)}")
-    from gateway.engine import model_info
-
     trained = model_info(served.get(DEFAULT_TAG, next(iter(served.values())))).get("context_length")
     console.print(f"  default num_ctx {DEFAULT_NUM_CTX} (capped by the model's trained {trained})")
     if scenario is not None:

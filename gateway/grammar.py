@@ -26,6 +26,8 @@ import math
 from functools import lru_cache
 from typing import Any
 
+from gateway.catalog import llama
+
 MAX_INT_DIGITS = 16  # as llama.cpp's own `integer` rule: up to 16 digits
 # A character inside a JSON string. llama-cpp-python's converter allows raw control
 # characters (a newline) there, which makes the answer invalid JSON; its own JSON_GBNF,
@@ -150,24 +152,18 @@ def _render(span: Digits) -> str:
     return " ".join(f'"{a}"' if a == b else f"[{a}-{b}]" for a, b in span)
 
 
-def _llama_grammar() -> Any:
-    from llama_cpp import llama_grammar
-
-    return llama_grammar
-
-
 @lru_cache(maxsize=1)
 def _converter_class() -> type:
     """`SchemaConverter` with bounded integers (made once, when llama_cpp is first needed)."""
-    base = _llama_grammar().SchemaConverter
-    reserved = _llama_grammar().RESERVED_NAMES
+    base = llama().llama_grammar.SchemaConverter
+    reserved = llama().llama_grammar.RESERVED_NAMES
 
     class BoundedConverter(base):  # type: ignore[misc, valid-type]
         """llama.cpp's converter; bounded integers get an exact range, strings valid JSON."""
 
         def _add_primitive(self, name: str, rule: Any) -> str:
             if name == "char":
-                rule = _llama_grammar().BuiltinRule(JSON_CHAR, [])
+                rule = llama().llama_grammar.BuiltinRule(JSON_CHAR, [])
             return str(super()._add_primitive(name, rule))
 
         def visit(self, schema: dict[str, Any], name: str) -> str:

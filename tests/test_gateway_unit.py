@@ -12,12 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.answer import Failed
 from gateway.app import parse_attribution
 from gateway.backend import has_model, select_backend
 from gateway.context import context_margin, is_truncated
 from gateway.recording import OllamaAssembler, OpenAIAssembler
 from gateway.server import Gateway
-from gateway.upstreams.base import NDJSON, Reply, Upstream, json_reply, ndjson_line
+from gateway.upstreams.base import Reply, Upstream, json_reply
+from gateway.wire import NDJSON, ndjson_line
 from scenarios.errors import ModelServerError
 from traces import recorder as trace_recorder
 from traces.recorder import TraceRecorder
@@ -424,7 +426,7 @@ def test_openai_request_maps_to_an_ollama_job() -> None:
 
 def test_keep_alive_parsing() -> None:
     """keep_alive accepts Go durations and seconds; negative means forever, default 5 minutes."""
-    from gateway.upstreams.embedded import keep_alive_seconds
+    from gateway.durations import keep_alive_seconds
 
     assert keep_alive_seconds("1h30m") == 5400 and keep_alive_seconds(0) == 0
     assert keep_alive_seconds("-1") is None and keep_alive_seconds(None) == 300
@@ -432,7 +434,7 @@ def test_keep_alive_parsing() -> None:
 
 def test_stop_sequences_are_held_back_then_cut() -> None:
     """Text that may begin a stop sequence is withheld; a completed one cuts the text."""
-    from gateway.engine import _held_back, _stop_index
+    from gateway.generation import _held_back, _stop_index
 
     assert _held_back("Hello wor", ("world",)) == 3 and _held_back("Hello", ("xyz",)) == 0
     assert _stop_index("say END now", ("END",)) == 4 and _stop_index("fine", ("END",)) is None
@@ -440,7 +442,7 @@ def test_stop_sequences_are_held_back_then_cut() -> None:
 
 def test_over_long_prompt_keeps_its_tail() -> None:
     """A prompt over num_ctx keeps its last num_ctx - margin tokens, as Ollama cuts the front."""
-    from gateway.engine import fit_to_context
+    from gateway.generation import fit_to_context
 
     assert fit_to_context(list(range(600)), 512) == list(range(96, 600))
     assert fit_to_context([1, 2, 3], 512) == [1, 2, 3]
@@ -570,8 +572,8 @@ def test_engine_error_names_its_type(error: Exception, message: str) -> None:
     """A failing generation reports `Type: message`, or the type alone when there is no message."""
     import threading
 
-    from gateway.engine import ChatJob
-    from gateway.upstreams.embedded import EmbeddedUpstream
+    from gateway.job import ChatJob
+    from gateway.upstreams.bridge import generation_events
 
     class BrokenEngine:
         def submit(self, tag: str, work: Any) -> None:
@@ -580,23 +582,21 @@ def test_engine_error_names_its_type(error: Exception, message: str) -> None:
         def model(self, *args: Any) -> Any:
             raise error
 
-    upstream = object.__new__(EmbeddedUpstream)
-    upstream.engine = BrokenEngine()  # type: ignore[assignment]
-
     async def first() -> Any:
-        events = upstream._events("t:1", Path("t.gguf"), ChatJob(messages=[]))
+        engine: Any = BrokenEngine()
+        events = generation_events(engine, "t:1", Path("t.gguf"), ChatJob(messages=[]))
         try:
             return await anext(events)
         finally:
             await events.aclose()
 
-    assert asyncio.run(first()) == ("error", message)
+    assert asyncio.run(first()) == Failed(message)
 
 
 def test_unusable_schema_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     """A JSON schema llama.cpp cannot turn into a grammar falls back to any JSON, with a warning."""
     pytest.importorskip("llama_cpp")
-    from gateway.engine import _grammar, format_grammar
+    from gateway.generation import _grammar, format_grammar
 
     schema = {"type": "object", "properties": {"a": {"$ref": "http://example.invalid/s"}}}
     with caplog.at_level("WARNING", logger="gateway"):

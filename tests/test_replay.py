@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gateway.recording import assembler_for
-from gateway.upstreams.replay import ReplayUpstream, pieces
+from gateway.upstreams.base import Reply, Upstream
+from gateway.upstreams.embedded import EmbeddedUpstream
+from gateway.upstreams.replay import ReplayUpstream, pieces, recorded_events
 from scenarios.replay_cmd import main as replay
 from tests.fake_ollama import FakeOllama
 from traces.reader import read_trace
@@ -190,6 +197,97 @@ def test_openai_clients_get_sse_when_streaming_and_a_completion_otherwise() -> N
     assert assembler.response()["message"]["content"] == "from v1"
     _, whole = _ask(upstream, "/v1/chat/completions", body, "a")
     assert json.loads(whole)["choices"][0]["message"]["content"] == "from v1"
+
+
+class _Worker:
+    """A stand-in for the engine: runs each job on a thread; its model loads in no time."""
+
+    def __init__(self) -> None:
+        self.keep_alive: dict[str, float] = {}
+
+    def submit(self, tag: str, work: Callable[[], Any]) -> Future[Any]:
+        """Run `work` on a new thread."""
+        future: Future[Any] = Future()
+        threading.Thread(target=lambda: future.set_result(work())).start()
+        return future
+
+    def model(self, *_args: Any, **_kwargs: Any) -> tuple[object, int]:
+        """A model that cost no load time."""
+        return object(), 0
+
+
+LIVE_METRICS = {
+    "total_duration": 900,
+    "load_duration": 0,
+    "prompt_eval_count": 12,
+    "prompt_eval_duration": 300,
+    "eval_count": 4,
+    "eval_duration": 500,
+}
+
+
+def _answered(endpoint: str, body: dict[str, Any]) -> RecordedCall:
+    """A recorded call on `endpoint` whose answer has text and, on chat, a tool call."""
+    text = "  Hello,  replayed world.\n"
+    if endpoint == "/api/generate":
+        response: dict[str, Any] = {"response": text}
+    else:
+        call: dict[str, Any] = {"function": {"name": "f", "arguments": {"x": 1}}}
+        if endpoint.startswith("/v1/"):
+            call = {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "f", "arguments": "{}"},
+            }
+        response = {"message": {"role": "assistant", "content": text, "tool_calls": [call]}}
+    event = _call(1, "a", "hi").event
+    event.update(endpoint=endpoint, request=body, response=response, metrics=LIVE_METRICS)
+    return RecordedCall(1, event)
+
+
+async def _exchange(upstream: Upstream, path: str, body: dict[str, Any]) -> tuple[Reply, bytes]:
+    """Ask agent a's request and read the whole reply, on one event loop."""
+    reply = await upstream.request("POST", path, json.dumps(body).encode(), {"x-lab-agent": "a"})
+    try:
+        return reply, b"".join([chunk async for chunk in reply.chunks])
+    finally:
+        await reply.aclose()
+
+
+@pytest.mark.parametrize("endpoint", [CHAT, "/api/generate", "/v1/chat/completions"])
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_replayed_answer_is_sent_byte_for_byte_as_the_live_one(
+    endpoint: str, stream: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The events a recorded answer replays as, made live by the engine, give the same bytes."""
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.25)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))
+    body = {**_body("a", "hi"), "prompt": "hi", "stream": stream}
+    body["stream_options"] = {"include_usage": True}
+    recorded = _answered(endpoint, body)
+    events = recorded_events(recorded.event, endpoint)
+
+    def run_chat(_model: Any, _job: Any, sink: Callable[[Any], None], _cancel: Any) -> Any:
+        for event in events[:-1]:
+            sink(event)
+        return events[-1]
+
+    monkeypatch.setattr("gateway.upstreams.bridge.run_chat", run_chat)
+    live = EmbeddedUpstream()
+    live.engine = _Worker()  # type: ignore[assignment]
+    monkeypatch.setattr(live, "models", lambda: {"smollm2:135m": tmp_path / "unread.gguf"})
+    live_reply, live_bytes = asyncio.run(_exchange(live, endpoint, body))
+    replay_reply, replay_bytes = asyncio.run(_exchange(ReplayUpstream([recorded]), endpoint, body))
+    assert (live_reply.status, live_reply.media_type) == (
+        replay_reply.status,
+        replay_reply.media_type,
+    )
+    assert replay_bytes == live_bytes
+    assembler = assembler_for(endpoint)
+    assembler.feed(live_bytes)
+    assembler.finish()
+    assert "replayed world" in json.dumps(assembler.response())
+    assert len(events) > 3 and (endpoint == "/api/generate") != bool(assembler.tool_calls)
 
 
 def test_a_diverging_request_is_an_error_the_client_sees() -> None:

@@ -1,4 +1,4 @@
-"""Upstreams the gateway forwards to: a real Ollama, or the embedded llama.cpp engine."""
+"""Upstreams the gateway forwards to: a real Ollama, the embedded llama.cpp engine, a replay."""
 
 from gateway.upstreams.base import Reply, Upstream
 

@@ -10,16 +10,12 @@ embedded engine's metrics behind an OpenAI-shaped answer, the num_ctx it used).
 from __future__ import annotations
 
 import json
-import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-NDJSON = "application/x-ndjson"
-JSON = "application/json"
-SSE = "text/event-stream"
+from gateway.wire import JSON, native_error
 
 
 async def _one(chunk: bytes) -> AsyncIterator[bytes]:
@@ -55,7 +51,7 @@ def json_reply(obj: Any, status: int = 200) -> Reply:
 
 def error_reply(message: str, status: int) -> Reply:
     """Ollama's error shape: `{"error": message}` with a status code."""
-    return json_reply({"error": message}, status)
+    return json_reply(native_error(message), status)
 
 
 def openai_error_reply(message: str, status: int) -> Reply:
@@ -71,52 +67,6 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def utc_iso(ts: float | None = None) -> str:
-    """An RFC 3339 UTC time (now by default) as Ollama writes `created_at`."""
-    moment = datetime.fromtimestamp(ts if ts is not None else time.time(), UTC)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def ndjson_line(obj: Any) -> bytes:
-    """One NDJSON line."""
-    return json.dumps(obj).encode() + b"\n"
-
-
-def sse_event(obj: Any) -> bytes:
-    """One server-sent event carrying JSON (or the literal `[DONE]`)."""
-    data = obj if isinstance(obj, str) else json.dumps(obj)
-    return f"data: {data}\n\n".encode()
-
-
-class NativeShape:
-    """The objects of an Ollama `/api/chat` (field "message") or `/api/generate` answer."""
-
-    def __init__(self, model: str, field: str) -> None:
-        self.model, self.field = model, field
-
-    def _piece(self, text: str, calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        if self.field == "response":
-            return {"response": text}
-        message: dict[str, Any] = {"role": "assistant", "content": text}
-        if calls:
-            message["tool_calls"] = calls
-        return {"message": message}
-
-    def _obj(self, body: dict[str, Any], done: bool) -> dict[str, Any]:
-        return {"model": self.model, "created_at": utc_iso(), **body, "done": done}
-
-    def _done(
-        self,
-        text: str,
-        calls: list[dict[str, Any]],
-        done_reason: str | None,
-        metrics: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """The final object: the last piece, `done: true`, `done_reason` and the metrics."""
-        obj = self._obj(self._piece(text, calls), True)
-        return {**obj, "done_reason": done_reason, **metrics}
 
 
 class Upstream(ABC):

@@ -6,71 +6,42 @@ folder (`--models-dir` or LAB_MODELS_DIR). Tags it lacks can be aliased to a ser
 It also serves the embedding model `all-minilm` on `/api/embed` (all-MiniLM-L6-v2 run by
 sentence-transformers, `gateway.minilm`) when the `tools` extra is installed; like Ollama,
 it refuses that model on `/api/chat` and `/api/generate`.
+
+This module routes requests and keeps models loaded (keep_alive); what it says about its
+models is in `metadata`, generation reaches it through the thread `bridge`, and answers go
+out through the shared `encoders`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import logging
-import re
-import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from gateway import minilm, openai_compat
-from gateway.engine import (
-    CANCELLED,
-    ChatJob,
-    Outcome,
-    canonical_tag,
-    catalog,
-    get_engine,
-    model_info,
-    run_chat,
-)
+from gateway.answer import Failed, peek
+from gateway.catalog import canonical_tag, catalog, default_num_ctx
+from gateway.durations import keep_alive_seconds
+from gateway.engine import get_engine
+from gateway.job import ChatJob
+from gateway.upstreams import metadata
 from gateway.upstreams.base import (
-    JSON,
-    NDJSON,
-    SSE,
-    NativeShape,
     Reply,
     Upstream,
     chunks_of,
     error_reply,
     json_reply,
-    ndjson_line,
     openai_error_reply,
-    sse_event,
-    utc_iso,
 )
+from gateway.upstreams.bridge import generation_events
+from gateway.upstreams.encoders import answer_reply, native_field, native_piece
+from gateway.wire import NDJSON, is_streamed, ndjson_line, route, utc_iso
 
-VERSION = "0.12.0"
-DEFAULT_KEEP_ALIVE_S = 300.0
-QUANT_NAMES = {
-    0: "F32",
-    1: "F16",
-    2: "Q4_0",
-    3: "Q4_1",
-    7: "Q8_0",
-    8: "Q5_0",
-    9: "Q5_1",
-    10: "Q2_K",
-    12: "Q3_K_M",
-    15: "Q4_K_M",
-    17: "Q5_K_M",
-    18: "Q6_K",
-}
-DURATION_PART = re.compile(r"(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-Event = tuple[str, Any]
 MINILM_QUEUE = "all-minilm#sentence-transformers"  # the engine worker that runs all-MiniLM
-log = logging.getLogger("gateway")
 
 
 def _unsupported(model: Any, what: str) -> str:
@@ -78,100 +49,15 @@ def _unsupported(model: Any, what: str) -> str:
     return f"{json.dumps(str(model))} does not support {what}"
 
 
-def minilm_details() -> dict[str, Any]:
-    """Ollama's `details` of all-MiniLM-L6-v2 (safetensors run by sentence-transformers)."""
+def _embed_answer(model: str, result: minilm.Embedded) -> dict[str, Any]:
+    """Ollama's `/api/embed` answer: the vectors, the times in ns, the tokens embedded."""
     return {
-        "parent_model": "",
-        "format": "safetensors",
-        "family": "bert",
-        "families": ["bert"],
-        "parameter_size": "23M",
-        "quantization_level": "F32",
+        "model": model,
+        "embeddings": result.vectors,
+        "total_duration": result.total_ns,
+        "load_duration": result.load_ns,
+        "prompt_eval_count": result.tokens,
     }
-
-
-def minilm_entry() -> dict[str, Any]:
-    """The `/api/tags` entry of `all-minilm:latest`."""
-    weights = minilm.model_path() / "model.safetensors"
-    stat = weights.stat()
-    return {
-        "name": minilm.TAG,
-        "model": minilm.TAG,
-        "modified_at": utc_iso(stat.st_mtime),
-        "size": stat.st_size,
-        "digest": _digest(weights, stat.st_mtime),
-        "details": minilm_details(),
-    }
-
-
-def minilm_show() -> dict[str, Any]:
-    """The `/api/show` answer for `all-minilm`: an embedding-only BERT model."""
-    conf = minilm.config()
-    path = minilm.model_path()
-    return {
-        "modelfile": f"# all-MiniLM-L6-v2 via sentence-transformers (scenario lab)\nFROM {path}\n",
-        "parameters": "",
-        "template": "",
-        "details": minilm_details(),
-        "model_info": {
-            "general.architecture": "bert",
-            "general.basename": minilm.MODEL_ID,
-            "bert.block_count": conf.get("num_hidden_layers"),
-            "bert.context_length": conf.get("max_position_embeddings"),
-            "bert.embedding_length": conf.get("hidden_size"),
-            "bert.attention.head_count": conf.get("num_attention_heads"),
-        },
-        "capabilities": ["embedding"],
-        "modified_at": utc_iso((path / "model.safetensors").stat().st_mtime),
-    }
-
-
-def keep_alive_seconds(value: Any) -> float | None:
-    """Seconds from Ollama's keep_alive (number or Go duration); None means forever."""
-    if value is None or value == "":
-        return DEFAULT_KEEP_ALIVE_S
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        text = str(value).strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            parts = DURATION_PART.findall(text)
-            if not parts:
-                return DEFAULT_KEEP_ALIVE_S
-            seconds = sum(float(n) * UNIT_S[u] for n, u in parts)
-    return None if seconds < 0 else seconds
-
-
-@lru_cache(maxsize=32)
-def _digest(path: Path, mtime: float) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
-
-
-def details(tag: str, path: Path) -> dict[str, Any]:
-    """Ollama's `details` object for a GGUF file."""
-    meta = model_info(path)["metadata"]
-    arch = meta.get("general.architecture", "llama")
-    quant = QUANT_NAMES.get(meta.get("general.file_type", -1)) or _quant_from_name(path.name)
-    size_label = meta.get("general.size_label") or (tag.split(":")[1].upper() if ":" in tag else "")
-    return {
-        "parent_model": "",
-        "format": "gguf",
-        "family": arch,
-        "families": [arch],
-        "parameter_size": str(size_label),
-        "quantization_level": quant,
-    }
-
-
-def _quant_from_name(name: str) -> str:
-    match = re.search(r"(Q\d_[A-Z0-9_]+|F16|F32|BF16)", name.upper())
-    return match.group(1).rstrip("_") if match else "unknown"
 
 
 class EmbeddedUpstream(Upstream):
@@ -207,16 +93,16 @@ class EmbeddedUpstream(Upstream):
         if resolved is None:
             return None
         tag, path = resolved
-        return self.engine.num_ctx_of(tag) or self.engine.default_num_ctx(path)
+        return self.engine.num_ctx_of(tag) or default_num_ctx(path)
 
     async def request(
         self, method: str, path: str, body: bytes, headers: Mapping[str, str]
     ) -> Reply:
         """Dispatch one request to its handler."""
-        route = path.split("?", 1)[0].rstrip("/") or "/"
-        handler = self._routes().get((method, route))
-        if handler is None and method == "GET" and route.startswith("/v1/models/"):
-            return self._v1_model(route[len("/v1/models/") :])
+        endpoint = route(path)
+        handler = self._routes().get((method, endpoint))
+        if handler is None and method == "GET" and endpoint.startswith("/v1/models/"):
+            return self._v1_model(endpoint[len("/v1/models/") :])
         if handler is None:
             return Reply(404, "text/plain", chunks_of([b"404 page not found"]))
         if method == "GET":
@@ -246,69 +132,33 @@ class EmbeddedUpstream(Upstream):
     # -- listing ---------------------------------------------------------------------
 
     async def _version(self, _: dict[str, Any]) -> Reply:
-        return json_reply({"version": VERSION})
-
-    def _entry(self, tag: str, path: Path) -> dict[str, Any]:
-        stat = path.stat()
-        return {
-            "name": tag,
-            "model": tag,
-            "modified_at": utc_iso(stat.st_mtime),
-            "size": stat.st_size,
-            "digest": _digest(path, stat.st_mtime),
-            "details": details(tag, path),
-        }
+        return json_reply({"version": metadata.VERSION})
 
     async def _tags(self, _: dict[str, Any]) -> Reply:
         def entries() -> list[dict[str, Any]]:
-            found = [self._entry(t, p) for t, p in self.models().items()]
-            return [*found, minilm_entry()] if minilm.installed() else found
+            found = [metadata.tag_entry(t, p) for t, p in self.models().items()]
+            return [*found, metadata.minilm_entry()] if minilm.installed() else found
 
         return json_reply({"models": await asyncio.to_thread(entries)})
 
     async def _ps(self, _: dict[str, Any]) -> Reply:
         def entries() -> list[dict[str, Any]]:
-            models = self.models()
-            running = []
-            for tag, loaded in self.engine.loaded().items():
-                if tag not in models:
-                    continue
-                expires = self.engine.keep_alive.get(tag)
-                entry = self._entry(tag, models[tag])
-                entry.pop("modified_at")
-                running.append(
-                    {
-                        **entry,
-                        "expires_at": utc_iso(expires) if expires else "2318-01-01T00:00:00Z",
-                        "size_vram": 0,
-                        "context_length": loaded.num_ctx,
-                    }
-                )
-            return running
+            models, expiry = self.models(), self.engine.keep_alive
+            return [
+                metadata.running_entry(tag, models[tag], expiry.get(tag), loaded.num_ctx)
+                for tag, loaded in self.engine.loaded().items()
+                if tag in models
+            ]
 
         return json_reply({"models": await asyncio.to_thread(entries)})
 
     async def _show(self, body: dict[str, Any]) -> Reply:
         if self._serves_minilm(body.get("model") or body.get("name")):
-            return json_reply(await asyncio.to_thread(minilm_show))
+            return json_reply(await asyncio.to_thread(metadata.minilm_show))
         resolved = self.resolve(body.get("model") or body.get("name"))
         if resolved is None:
             return self._not_found(body.get("model") or body.get("name"))
-        tag, path = resolved
-        info = await asyncio.to_thread(model_info, path)
-        meta = info["metadata"]
-        model_meta = {k: v for k, v in meta.items() if not k.startswith("tokenizer.")}
-        return json_reply(
-            {
-                "modelfile": f"# embedded llama.cpp model (scenario lab gateway)\nFROM {path}\n",
-                "parameters": "",
-                "template": meta.get("tokenizer.chat_template", ""),
-                "details": details(tag, path),
-                "model_info": model_meta,
-                "capabilities": ["completion", "tools"],
-                "modified_at": utc_iso(path.stat().st_mtime),
-            }
-        )
+        return json_reply(await asyncio.to_thread(metadata.show, *resolved))
 
     async def _pull(self, body: dict[str, Any]) -> Reply:
         """`ollama pull` of a served model succeeds at once; others cannot be fetched here."""
@@ -319,27 +169,19 @@ class EmbeddedUpstream(Upstream):
                 "in the models folder (--models-dir or LAB_MODELS_DIR)",
                 404,
             )
-        if body.get("stream", True):
+        if is_streamed("/api/pull", body):
             return Reply(200, NDJSON, chunks_of([ndjson_line({"status": "success"})]))
         return json_reply({"status": "success"})
 
     async def _v1_models(self, _: dict[str, Any]) -> Reply:
-        data = [self._v1_entry(tag, path) for tag, path in self.models().items()]
+        data = [metadata.v1_entry(tag, path) for tag, path in self.models().items()]
         return json_reply({"object": "list", "data": data})
-
-    def _v1_entry(self, tag: str, path: Path) -> dict[str, Any]:
-        return {
-            "id": tag,
-            "object": "model",
-            "created": int(path.stat().st_mtime),
-            "owned_by": "library",
-        }
 
     def _v1_model(self, model: str) -> Reply:
         resolved = self.resolve(model)
         if resolved is None:
             return openai_error_reply(f"model '{model}' not found", 404)
-        return json_reply(self._v1_entry(model, resolved[1]))
+        return json_reply(metadata.v1_entry(model, resolved[1]))
 
     @staticmethod
     def _not_found(model: Any) -> Reply:
@@ -366,51 +208,6 @@ class EmbeddedUpstream(Upstream):
 
     # -- generation ------------------------------------------------------------------
 
-    async def _events(self, tag: str, path: Path, job: ChatJob) -> AsyncGenerator[Event, None]:
-        """Run a job on the model's worker; yield its events as they happen."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        cancel = threading.Event()
-
-        def sink(event: Event) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, event)
-            except RuntimeError:
-                cancel.set()
-
-        def work() -> None:
-            try:
-                model, load_ns = self.engine.model(tag, path, job.options.get("num_ctx"))
-                outcome = run_chat(model, job, sink, cancel)
-                if outcome.done_reason == CANCELLED:
-                    log.info(
-                        "%s: generation cancelled after %d tokens: the client went away",
-                        tag,
-                        outcome.metrics["eval_count"],
-                    )
-                outcome.metrics["load_duration"] = load_ns
-                outcome.metrics["total_duration"] += load_ns
-                sink(("done", outcome))
-            except Exception as exc:
-                sink(("error", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
-
-        self.engine.submit(tag, work)
-        try:
-            while True:
-                event = await queue.get()
-                yield event
-                if event[0] in ("done", "error"):
-                    return
-        finally:
-            cancel.set()
-
-    async def _start(
-        self, tag: str, path: Path, job: ChatJob
-    ) -> tuple[Event, AsyncGenerator[Event, None]]:
-        events = self._events(tag, path, job)
-        first = await anext(events)
-        return first, events
-
     def _touch(self, tag: str, keep_alive: Any) -> None:
         seconds = keep_alive_seconds(keep_alive)
         self.engine.keep_alive[tag] = time.time() + seconds if seconds is not None else 0.0
@@ -422,7 +219,7 @@ class EmbeddedUpstream(Upstream):
         self.engine.submit(f"{tag}#embed", lambda: self.engine.unload(tag, embedding=True))
         return self.engine.submit(tag, lambda: self.engine.unload(tag))
 
-    async def _load_only(self, body: dict[str, Any], tag: str, path: Path, field: str) -> Reply:
+    async def _load_only(self, body: dict[str, Any], tag: str, path: Path, endpoint: str) -> Reply:
         if keep_alive_seconds(body.get("keep_alive")) == 0:
             await asyncio.wrap_future(self._unload(tag))
             reason = "unload"
@@ -433,15 +230,10 @@ class EmbeddedUpstream(Upstream):
             )
             self._touch(tag, body.get("keep_alive"))
             reason = "load"
-        empty = (
-            {"message": {"role": "assistant", "content": ""}}
-            if field == "message"
-            else {"response": ""}
-        )
         obj = {
             "model": body["model"],
             "created_at": utc_iso(),
-            **empty,
+            **native_piece(native_field(endpoint), ""),
             "done_reason": reason,
             "done": True,
         }
@@ -467,21 +259,21 @@ class EmbeddedUpstream(Upstream):
         if isinstance(resolved, Reply):
             return resolved
         if not body.get("messages"):
-            return await self._load_only(body, *resolved, "message")
+            return await self._load_only(body, *resolved, "/api/chat")
         job = ChatJob(
             messages=body["messages"],
             options=body.get("options") or {},
             tools=body.get("tools") or None,
             format=body.get("format"),
         )
-        return await self._native(body, resolved, job, "message")
+        return await self._native(body, resolved, job, "/api/chat")
 
     async def _generate(self, body: dict[str, Any]) -> Reply:
         resolved = self._checked(body, "generate")
         if isinstance(resolved, Reply):
             return resolved
         if not body.get("prompt"):
-            return await self._load_only(body, *resolved, "response")
+            return await self._load_only(body, *resolved, "/api/generate")
         messages = [{"role": "user", "content": body["prompt"]}]
         if body.get("system"):
             messages.insert(0, {"role": "system", "content": body["system"]})
@@ -491,23 +283,18 @@ class EmbeddedUpstream(Upstream):
             format=body.get("format"),
             raw_prompt=body["prompt"] if body.get("raw") else None,
         )
-        return await self._native(body, resolved, job, "response")
+        return await self._native(body, resolved, job, "/api/generate")
 
     async def _native(
-        self, body: dict[str, Any], resolved: tuple[str, Path], job: ChatJob, field: str
+        self, body: dict[str, Any], resolved: tuple[str, Path], job: ChatJob, endpoint: str
     ) -> Reply:
         tag, path = resolved
-        first, events = await self._start(tag, path, job)
-        if first[0] == "error":
-            return error_reply(first[1], 500)
+        first, events = await peek(generation_events(self.engine, tag, path, job))
+        if isinstance(first, Failed):
+            await events.aclose()
+            return error_reply(first.message, 500)
         self._touch(tag, body.get("keep_alive"))
-        info: dict[str, Any] = {}
-        encoder = NativeEncoder(body["model"], field, info)
-        if body.get("stream", True):
-            return Reply(
-                200, NDJSON, encoder.stream(first, events), info=info, aclose=events.aclose
-            )
-        return Reply(200, JSON, encoder.whole(first, events), info=info, aclose=events.aclose)
+        return answer_reply(endpoint, body, body["model"], events)
 
     async def _embed(self, body: dict[str, Any]) -> Reply:
         raw = body.get("input", [])
@@ -521,7 +308,7 @@ class EmbeddedUpstream(Upstream):
         options = body.get("options") or {}
         truncate = body.get("truncate", True)
 
-        def work() -> dict[str, Any]:
+        def work() -> minilm.Embedded:
             start = time.perf_counter_ns()
             model, load_ns = self.engine.model(tag, path, options.get("num_ctx"), embedding=True)
             if not inputs:
@@ -531,19 +318,13 @@ class EmbeddedUpstream(Upstream):
                     inputs, normalize=True, truncate=truncate, return_count=True
                 )
             total = time.perf_counter_ns() - start
-            return {
-                "model": body["model"],
-                "embeddings": vectors,
-                "total_duration": total,
-                "load_duration": load_ns,
-                "prompt_eval_count": count,
-            }
+            return minilm.Embedded(vectors, count, load_ns, total)
 
         try:
             result = await asyncio.wrap_future(self.engine.submit(f"{tag}#embed", work))
         except Exception as exc:
             return error_reply(str(exc) or type(exc).__name__, 500)
-        return json_reply(result)
+        return json_reply(_embed_answer(body["model"], result))
 
     async def _embed_minilm(self, body: dict[str, Any], inputs: list[Any]) -> Reply:
         """all-MiniLM-L6-v2 on its own worker thread (loaded by the first request)."""
@@ -556,15 +337,7 @@ class EmbeddedUpstream(Upstream):
             return error_reply(str(exc), 400)
         except Exception as exc:
             return error_reply(str(exc) or type(exc).__name__, 500)
-        return json_reply(
-            {
-                "model": body["model"],
-                "embeddings": result.vectors,
-                "total_duration": result.total_ns,
-                "load_duration": result.load_ns,
-                "prompt_eval_count": result.tokens,
-            }
-        )
+        return json_reply(_embed_answer(body["model"], result))
 
     async def _v1_chat(self, body: dict[str, Any]) -> Reply:
         if self._serves_minilm(body.get("model")):
@@ -575,118 +348,8 @@ class EmbeddedUpstream(Upstream):
                 return openai_error_reply("model is required", 400)
             return openai_error_reply(f"model '{body.get('model')}' not found", 404)
         job = openai_compat.chat_job(body)
-        first, events = await self._start(*resolved, job)
-        if first[0] == "error":
-            return openai_error_reply(first[1], 500)
-        info: dict[str, Any] = {}
-        encoder = OpenAIEncoder(body["model"], info)
-        if body.get("stream"):
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            return Reply(
-                200,
-                SSE,
-                encoder.stream(first, events, include_usage),
-                info=info,
-                aclose=events.aclose,
-            )
-        return Reply(200, JSON, encoder.whole(first, events), info=info, aclose=events.aclose)
-
-
-async def _all(first: Event, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-    yield first
-    async for event in events:
-        yield event
-
-
-async def _gather(
-    first: Event, events: AsyncIterator[Event]
-) -> tuple[str, list[Any], Outcome | str]:
-    """A whole answer from engine events: its text, tool calls, and outcome (or error text)."""
-    text, calls = "", []
-    async for kind, value in _all(first, events):
-        if kind == "token":
-            text += value
-        elif kind == "tool_calls":
-            calls.extend(value)
-        else:  # "done" with the Outcome, or "error" with its message: the last event
-            return text, calls, value
-    return text, calls, "the engine ended without an answer"
-
-
-def _record(info: dict[str, Any], outcome: Outcome) -> None:
-    info["metrics"] = dict(outcome.metrics)
-    info["num_ctx"] = outcome.num_ctx
-
-
-class NativeEncoder(NativeShape):
-    """Engine events as Ollama `/api/chat` or `/api/generate` chunks."""
-
-    def __init__(self, model: str, field: str, info: dict[str, Any]) -> None:
-        super().__init__(model, field)
-        self.info = info
-
-    def _final(self, text: str, calls: list[dict[str, Any]], outcome: Outcome) -> dict[str, Any]:
-        _record(self.info, outcome)
-        return self._done(text, calls, outcome.done_reason, outcome.metrics)
-
-    async def stream(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
-        """NDJSON lines: one per token or tool-call batch, then the final with metrics."""
-        async for kind, value in _all(first, events):
-            if kind == "token":
-                yield ndjson_line(self._obj(self._piece(value), False))
-            elif kind == "tool_calls":
-                yield ndjson_line(self._obj(self._piece("", value), False))
-            elif kind == "done":
-                yield ndjson_line(self._final("", [], value))
-            else:
-                yield ndjson_line({"error": value})
-
-    async def whole(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
-        """One JSON object with the whole answer (or `{"error": ...}`)."""
-        text, calls, outcome = await _gather(first, events)
-        if isinstance(outcome, str):
-            yield json.dumps({"error": outcome}).encode()
-        else:
-            yield json.dumps(self._final(text, calls, outcome)).encode()
-
-
-class OpenAIEncoder:
-    """Engine events as OpenAI chat-completions objects (SSE chunks or one completion)."""
-
-    def __init__(self, model: str, info: dict[str, Any]) -> None:
-        self.completion = openai_compat.Completion(model)
-        self.info = info
-
-    async def stream(
-        self, first: Event, events: AsyncIterator[Event], include_usage: bool
-    ) -> AsyncIterator[bytes]:
-        """SSE: a role chunk, content/tool-call deltas, the finish chunk, usage, [DONE]."""
-        c = self.completion
-        yield sse_event(c.chunk({"role": "assistant", "content": ""}))
-        has_calls = False
-        async for kind, value in _all(first, events):
-            if kind == "token":
-                yield sse_event(c.chunk({"content": value}))
-            elif kind == "tool_calls":
-                has_calls = True
-                calls = openai_compat.openai_tool_calls(value, stream=True)
-                yield sse_event(c.chunk({"tool_calls": calls}))
-            elif kind == "done":
-                _record(self.info, value)
-                reason = openai_compat.finish_reason(value.done_reason, has_calls)
-                yield sse_event(c.chunk({}, reason))
-                if include_usage:
-                    yield sse_event(c.usage_chunk(value.metrics))
-            else:
-                yield sse_event({"error": {"message": value, "type": "api_error"}})
-        yield sse_event("[DONE]")
-
-    async def whole(self, first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
-        """One `chat.completion` object."""
-        text, calls, outcome = await _gather(first, events)
-        if isinstance(outcome, str):
-            yield json.dumps({"error": {"message": outcome, "type": "api_error"}}).encode()
-            return
-        _record(self.info, outcome)
-        whole = self.completion.whole(text, calls, outcome.done_reason, outcome.metrics)
-        yield json.dumps(whole).encode()
+        first, events = await peek(generation_events(self.engine, *resolved, job))
+        if isinstance(first, Failed):
+            await events.aclose()
+            return openai_error_reply(first.message, 500)
+        return answer_reply("/v1/chat/completions", body, body["model"], events)

@@ -2,9 +2,10 @@
 
 No model runs and nothing is contacted. A model request is matched to a recorded call by
 its normalized content (`traces.replay.Matcher`, tolerant of the order parallel branches
-ask in) and the recorded answer is sent back the way the client asked for it: NDJSON chunks
-when an Ollama client streams, SSE on `/v1` when an OpenAI client streams, one JSON object
-otherwise. A request that matches nothing is a divergence: the client gets an error, and
+ask in) and the recorded answer becomes answer events (word-sized tokens, its tool calls,
+its end) sent by the same encoders as a live answer, the way the client asked for it: NDJSON
+chunks when an Ollama client streams, SSE on `/v1` when an OpenAI client streams, one JSON
+object otherwise. A request that matches nothing is a divergence: the client gets an error, and
 `divergence` says which call, which agent, and how the request differs.
 
 `ForkUpstream` serves the first N model calls from the recording and forwards the rest to
@@ -17,36 +18,30 @@ the request's attribution (path prefix or header) before it calls `request`.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gateway import openai_compat
-from gateway.app import AGENT_HEADER
-from gateway.recording import OPERATIONS
+from gateway.answer import AnswerEvent, Done, Token, ToolCalls, event_stream
 from gateway.upstreams.base import (
-    JSON,
-    NDJSON,
-    SSE,
-    NativeShape,
     Reply,
     Upstream,
     chunks_of,
     error_reply,
     json_object,
     json_reply,
-    ndjson_line,
     openai_error_reply,
-    sse_event,
 )
+from gateway.upstreams.encoders import answer_reply
+from gateway.wire import AGENT_HEADER, OPERATIONS, is_openai, route
 from traces.reader import Trace
 from traces.replay import DivergedError, Divergence, Matcher, RecordedCall, recorded_calls
 
 VERSION = "0.0.0-replay"
 PIECE = re.compile(r"\s*\S+\s*|\s+")
 DIVERGED_STATUS = 400  # a client error: no client retries it, every client surfaces it
+REPLAY_CALL_ID = "call_replay"  # the id of a recorded OpenAI tool call that came without one
 
 
 def pieces(text: str) -> list[str]:
@@ -86,16 +81,16 @@ class ReplayUpstream(Upstream):
         self, method: str, path: str, body: bytes, headers: Mapping[str, str]
     ) -> Reply:
         """Answer one request from the recording."""
-        route = path.split("?", 1)[0].rstrip("/") or "/"
-        if method == "POST" and route in OPERATIONS:
-            return self._model_call(route, body, headers.get(AGENT_HEADER))
-        if method == "GET" and route == "/api/version":
+        endpoint = route(path)
+        if method == "POST" and endpoint in OPERATIONS:
+            return self._model_call(endpoint, body, headers.get(AGENT_HEADER))
+        if method == "GET" and endpoint == "/api/version":
             return json_reply({"version": VERSION})
-        if method == "GET" and route in ("/api/tags", "/api/ps"):
+        if method == "GET" and endpoint in ("/api/tags", "/api/ps"):
             return json_reply({"models": [self._entry(t) for t in self.tags]})
-        if method == "POST" and route == "/api/show":
+        if method == "POST" and endpoint == "/api/show":
             return self._show(json_object(body) or {})
-        if method == "GET" and route == "/v1/models":
+        if method == "GET" and endpoint == "/v1/models":
             data = [
                 {"id": t, "object": "model", "created": 0, "owned_by": "replay"} for t in self.tags
             ]
@@ -133,121 +128,32 @@ class ReplayUpstream(Upstream):
 def answer(call: RecordedCall, endpoint: str, request: dict[str, Any]) -> Reply:
     """The recorded answer of a call, in the wire form the request asks for."""
     event = call.event
-    metrics = dict(event.get("metrics") or {})
-    info = {"metrics": metrics, "upstream": "replay", "replayed_call": call.number}
     if event.get("status") == "error" or event.get("error"):
         return _error(endpoint, str(event.get("error") or "recorded error"), 500)
     if endpoint == "/api/embed":
         return _error(endpoint, "replay cannot serve /api/embed: a trace holds no vectors", 501)
-    encoder = _encoder(endpoint, request, event)
-    reply = encoder.stream() if _streams(endpoint, request) else encoder.whole()
-    reply.info.update(info)
+    model = str(request.get("model") or event.get("model") or "")
+    events = event_stream(recorded_events(event, endpoint))
+    reply = answer_reply(endpoint, request, model, events)
+    metrics = dict(event.get("metrics") or {})
+    reply.info.update({"metrics": metrics, "upstream": "replay", "replayed_call": call.number})
     return reply
 
 
-def _streams(endpoint: str, request: dict[str, Any]) -> bool:
-    if endpoint.startswith("/v1/"):
-        return bool(request.get("stream", False))
-    return bool(request.get("stream", True))
-
-
-def _encoder(endpoint: str, request: dict[str, Any], event: dict[str, Any]) -> Any:
-    model = str(request.get("model") or event.get("model") or "")
-    if endpoint.startswith("/v1/"):
-        return OpenAIEncoder(model, event, request)
-    field = "response" if endpoint == "/api/generate" else "message"
-    return NativeEncoder(model, event, field)
-
-
-class NativeEncoder(NativeShape):
-    """A recorded answer as Ollama `/api/chat` or `/api/generate` chunks or one object."""
-
-    def __init__(self, model: str, event: dict[str, Any], field: str) -> None:
-        super().__init__(model, field)
-        response = event.get("response") or {}
-        message = response.get("message") or {}
-        self.text = str(message.get("content") or response.get("response") or "")
-        self.calls = list(message.get("tool_calls") or [])
-        self.done_reason = event.get("done_reason") or "stop"
-        self.metrics = dict(event.get("metrics") or {})
-
-    def _final(self, text: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._done(text, calls, self.done_reason, self.metrics)
-
-    def stream(self) -> Reply:
-        """NDJSON: one line per word-sized piece, the tool calls, then the final line."""
-        lines = [ndjson_line(self._obj(self._piece(p), False)) for p in pieces(self.text)]
-        if self.calls:
-            lines.append(ndjson_line(self._obj(self._piece("", self.calls), False)))
-        lines.append(ndjson_line(self._final("", [])))
-        return Reply(200, NDJSON, chunks_of(lines))
-
-    def whole(self) -> Reply:
-        """One JSON object with the whole answer."""
-        return Reply(
-            200, JSON, chunks_of([json.dumps(self._final(self.text, self.calls)).encode()])
-        )
-
-
-class OpenAIEncoder:
-    """A recorded answer as an OpenAI `chat.completion` (SSE chunks or one object)."""
-
-    def __init__(self, model: str, event: dict[str, Any], request: dict[str, Any]) -> None:
-        message = (event.get("response") or {}).get("message") or {}
-        self.completion = openai_compat.Completion(model)
-        self.text = str(message.get("content") or "")
-        self.calls = [_openai_call(c) for c in message.get("tool_calls") or []]
-        self.finish = event.get("done_reason") or ("tool_calls" if self.calls else "stop")
-        self.usage = _usage(event.get("metrics") or {})
-        self.include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
-
-    def stream(self) -> Reply:
-        """SSE: role, content pieces, tool calls, finish, usage when asked, `[DONE]`."""
-        c = self.completion
-        events = [sse_event(c.chunk({"role": "assistant", "content": ""}))]
-        events += [sse_event(c.chunk({"content": p})) for p in pieces(self.text) if p]
-        if self.calls:
-            indexed = [{"index": i, **call} for i, call in enumerate(self.calls)]
-            events.append(sse_event(c.chunk({"tool_calls": indexed})))
-        events.append(sse_event(c.chunk({}, self.finish)))
-        if self.include_usage:
-            usage = {**c.chunk({}), "choices": [], "usage": self.usage}
-            events.append(sse_event(usage))
-        events.append(sse_event("[DONE]"))
-        return Reply(200, SSE, chunks_of(events))
-
-    def whole(self) -> Reply:
-        """One `chat.completion` object."""
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": self.text or (None if self.calls else ""),
-        }
-        if self.calls:
-            message["tool_calls"] = self.calls
-        choice = {"index": 0, "message": message, "finish_reason": self.finish}
-        whole = {**self.completion.chunk({}), "object": "chat.completion"}
-        whole.update({"choices": [choice], "usage": self.usage})
-        return Reply(200, JSON, chunks_of([json.dumps(whole).encode()]))
-
-
-def _usage(metrics: Mapping[str, Any]) -> dict[str, int]:
-    prompt, completion = (
-        int(metrics.get("prompt_eval_count") or 0),
-        int(metrics.get("eval_count") or 0),
-    )
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
-
-
-def _openai_call(call: dict[str, Any]) -> dict[str, Any]:
-    """A recorded tool call in OpenAI form (Ollama-form arguments become a JSON string)."""
-    function = dict(call.get("function") or {})
-    if not isinstance(function.get("arguments"), str):
-        function["arguments"] = json.dumps(function.get("arguments") or {})
-    return {"id": call.get("id") or "call_replay", "type": "function", "function": function}
+def recorded_events(event: dict[str, Any], endpoint: str) -> list[AnswerEvent]:
+    """The events a recorded answer replays as: word-sized tokens, its tool calls, its end."""
+    response = event.get("response") or {}
+    message = response.get("message") or {}
+    text = str(message.get("content") or response.get("response") or "")
+    calls = list(message.get("tool_calls") or [])
+    if is_openai(endpoint):  # an OpenAI server that sent a call without an id
+        calls = [{**c, "id": c.get("id") or REPLAY_CALL_ID} for c in calls]
+    events: list[AnswerEvent] = [Token(piece) for piece in pieces(text)]
+    if calls:
+        events.append(ToolCalls(tuple(calls)))
+    # On /v1 the recorded done_reason is the finish_reason sent; the encoder gives it back.
+    events.append(Done(event.get("done_reason") or "stop", dict(event.get("metrics") or {})))
+    return events
 
 
 class ForkUpstream(Upstream):
@@ -279,8 +185,7 @@ class ForkUpstream(Upstream):
         self, method: str, path: str, body: bytes, headers: Mapping[str, str]
     ) -> Reply:
         """A model call goes to the recording or live by its number; the rest as they fall."""
-        route = path.split("?", 1)[0].rstrip("/") or "/"
-        if method == "POST" and route in OPERATIONS:
+        if method == "POST" and route(path) in OPERATIONS:
             with self._lock:
                 self._asked += 1
                 recorded = self._asked <= self.fork_from
@@ -299,7 +204,7 @@ class ForkUpstream(Upstream):
 
 
 def _error(endpoint: str, message: str, status: int) -> Reply:
-    if endpoint.startswith("/v1/"):
+    if is_openai(endpoint):
         return openai_error_reply(message, status)
     return error_reply(message, status)
 

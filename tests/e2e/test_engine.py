@@ -17,7 +17,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 pytest.importorskip("llama_cpp")
 
-from gateway.engine import LoadedModel, bundled_model  # noqa: E402
+from gateway.catalog import bundled_model  # noqa: E402
+from gateway.engine import LoadedModel  # noqa: E402
 from gateway.server import Gateway  # noqa: E402
 from gateway.upstreams.embedded import EmbeddedUpstream  # noqa: E402
 
