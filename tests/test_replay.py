@@ -15,7 +15,7 @@ import pytest
 
 from gateway.recording import assembler_for
 from gateway.upstreams.replay import ReplayUpstream, pieces
-from scenarios.replay_cmd import main as replay
+from scenarios.cli.replay import main as replay
 from tests.fake_ollama import FakeOllama
 from traces.reader import read_trace
 from traces.replay import DivergedError, Matcher, RecordedCall, normalize_request, verify
