@@ -12,6 +12,7 @@ import ast
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,70 +119,13 @@ def import_graph() -> dict[str, set[str]]:
 
 def cycles(graph: Graph) -> dict[tuple[str, ...], list[str]]:
     """Each set of modules that import one another (sorted) -> one cycle through them."""
+    digraph = nx.DiGraph(sorted((a, b) for a, targets in graph.items() for b in targets))
     found = {}
-    for component in _strongly_connected(graph):
+    for component in nx.strongly_connected_components(digraph):
         if len(component) > 1:
-            found[tuple(sorted(component))] = _cycle_in(graph, component)
+            edges = nx.find_cycle(digraph.subgraph(component), source=min(component))
+            found[tuple(sorted(component))] = [edges[0][0], *(b for _, b in edges)]
     return found
-
-
-def _strongly_connected(graph: Graph) -> list[set[str]]:
-    """Tarjan's algorithm, iterative: the strongly connected components of `graph`."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    components: list[set[str]] = []
-    for root in sorted(graph):
-        if root in index:
-            continue
-        work = [(root, iter(sorted(graph.get(root, ()))))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is None:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == index[node]:
-                    components.append(_pop_component(stack, on_stack, node))
-            elif child not in index:
-                index[child] = low[child] = len(index)
-                stack.append(child)
-                on_stack.add(child)
-                work.append((child, iter(sorted(graph.get(child, ())))))
-            elif child in on_stack:
-                low[node] = min(low[node], index[child])
-    return components
-
-
-def _pop_component(stack: list[str], on_stack: set[str], root: str) -> set[str]:
-    component = set()
-    while True:
-        node = stack.pop()
-        on_stack.discard(node)
-        component.add(node)
-        if node == root:
-            return component
-
-
-def _cycle_in(graph: Graph, component: set[str]) -> list[str]:
-    """A path from the component's first module back to itself, inside the component."""
-    start = min(component)
-    paths = {start: [start]}
-    queue = [start]
-    while queue:
-        node = queue.pop(0)
-        for child in sorted(graph.get(node, ())):
-            if child == start:
-                return [*paths[node], start]
-            if child in component and child not in paths:
-                paths[child] = [*paths[node], child]
-                queue.append(child)
-    raise AssertionError(f"no cycle through {start}")  # a component always has one
 
 
 def _describe(found: Mapping[tuple[str, ...], list[str]]) -> str:
