@@ -53,7 +53,7 @@ def live_run(runs_dir: Path) -> tuple[float, Path]:
 
 def replay_run(trace: Path, runs_dir: Path) -> float:
     """`replay rerun --verify` of a trace; its wall time."""
-    from scenarios.replay_cmd import main as replay
+    from scenarios.cli.replay import main as replay
 
     args = ["rerun", str(trace), "--verify", "--runs-dir", str(runs_dir), "-q"]
     seconds, code = timed(lambda: replay(args))

@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from gateway import kvcache, prompting
-
-# canonical_tag is re-exported: traces.compare and scenarios.compare_cmd import it from here
-from gateway.catalog import canonical_tag as canonical_tag
 from gateway.catalog import default_num_ctx, llama
 from gateway.job import ChatJob
 

@@ -39,7 +39,9 @@ class EventPlan(BaseModel):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Plan the event; return the exit code."""
-    from scenarios.cli import run_shipped  # not at import: the YAML imports EventPlan from here
+    # not at import: validating the YAML imports EventPlan from here, and the run command
+    # would bring the runners and the gateway into `python -m scenarios validate`
+    from scenarios.cli.run import run_shipped
 
     return run_shipped(
         SCENARIO_FILE,

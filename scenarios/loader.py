@@ -51,7 +51,9 @@ def load_text(text: str, source: str = "<scenario>") -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_format_problems(source, data, _pydantic_problems(exc))) from None
-    from team.validate import validate  # the compiler's checks: references, cycles, reach
+    # the team's checks (references, cycles, reach); imported here, not at the top, so
+    # that importing the kernel imports no higher package (team, and through it tools)
+    from team.validate import validate
 
     problems = validate(scenario)
     if problems:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scenarios.cli import run_shipped
+from scenarios.cli.run import run_shipped
 
 SCENARIO_FILE = Path(__file__).with_name("research_team.yaml")
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.cli import SCHEMA_FILE, SHIPPED_DIR, main, shipped_scenarios
+from scenarios import SHIPPED_DIR
+from scenarios.cli import main
+from scenarios.cli.listing import shipped_scenarios
+from scenarios.cli.schema import SCHEMA_FILE
 
 BROKEN = """\
 name: broken

@@ -15,14 +15,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from scenarios.cli import guarded, parse_args
-from scenarios.compare_cmd import (
-    BUNDLED_PROMPTS,
-    add_bench_models_parser,
-    add_compare_parser,
-    load_prompts,
-    since_time,
-)
+from scenarios.cli.bench_models import BUNDLED_PROMPTS, load_prompts
+from scenarios.cli.bench_models import add_parser as add_bench_models_parser
+from scenarios.cli.compare import add_parser as add_compare_parser
+from scenarios.cli.compare import since_time
+from scenarios.cli.output import guarded, parse_args
 from scenarios.errors import ScenarioError
 from tests.fake_ollama import FakeOllama
 from traces.compare import (

@@ -30,6 +30,7 @@ from tests._adapters import (
     tool_call,
 )
 
+
 def assert_refused(outcome: Outcome, framework: str, topology: str) -> None:
     """Exit 2, one line naming the topology and where it runs, and no model call made."""
     assert outcome.code == 2

@@ -22,7 +22,7 @@ from gateway.recording import assembler_for
 from gateway.upstreams.base import Reply, Upstream
 from gateway.upstreams.embedded import EmbeddedUpstream
 from gateway.upstreams.replay import ReplayUpstream, pieces, recorded_events
-from scenarios.replay_cmd import main as replay
+from scenarios.cli.replay import main as replay
 from tests.fake_ollama import FakeOllama
 from traces.reader import read_trace
 from traces.replay import DivergedError, Matcher, RecordedCall, normalize_request, verify

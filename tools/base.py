@@ -13,19 +13,15 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-if TYPE_CHECKING:
-    from tools.workspace import ToolContext
+from tools.errors import ToolError
+from tools.workspace import ToolContext
 
 TRACE_RESULT_CHARS = 1000  # how much of a result a trace event keeps
 MODEL_RESULT_CHARS = 2000  # how much of a result the model is shown
-
-
-class ToolError(Exception):
-    """A failure the model should read and can act on (a refused path, a bad expression)."""
 
 
 @dataclass(frozen=True)

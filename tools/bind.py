@@ -56,7 +56,7 @@ def to_langchain(
     tool: Tool, agent: str = "", context: ToolContext | None = None, on_call: OnCall | None = None
 ) -> Any:
     """A LangChain `StructuredTool` that runs `tool` through `invoke`."""
-    from langchain_core.tools import StructuredTool
+    from langchain_core.tools import StructuredTool  # a framework: only LangGraph runs need it
 
     def run(**kwargs: Any) -> str:
         return invoke(tool, kwargs, agent, context, on_call).for_model

@@ -17,7 +17,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from tools.base import ToolError
+from gateway import minilm
+from tools.errors import ToolError
 
 LOCAL = "local"
 GATEWAY_MODEL = "all-minilm"
@@ -41,19 +42,15 @@ def embedding_function(setting: str = LOCAL) -> Any:
 
 def embedder_id(setting: str = LOCAL) -> str:
     """A short name of the embedder, so indexes of different models are never mixed."""
-    from gateway.minilm import MODEL_ID
-
     if setting == LOCAL:
-        return MODEL_ID
+        return minilm.MODEL_ID
     return setting.removeprefix("ollama:").split("@", 1)[0]
 
 
 @lru_cache(maxsize=1)
 def local_embedding_function() -> Any:
     """all-MiniLM-L6-v2 in this process: the model `gateway.minilm` loads, once per process."""
-    from gateway import minilm
-
-    try:
+    try:  # chromadb is optional (the tools extra) and slow to import: only `retrieve` needs it
         from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
     except ImportError:
         raise ToolError(f"chromadb is not installed: {INSTALL_HINT}") from None
@@ -77,6 +74,7 @@ def ollama_embedding_function(url: str, model: str) -> Any:
 @lru_cache(maxsize=1)
 def _api_embed_class() -> type:
     """The Ollama embedding function of chromadb, its failures made ToolErrors with the fix."""
+    # chromadb is optional and slow to import; httpx and ollama only serve it here
     import httpx
     import ollama
     from chromadb.utils.embedding_functions import OllamaEmbeddingFunction

@@ -75,7 +75,7 @@ def document_text(path: Path) -> str:
     """The text of a document (PDF through pdfminer.six; a ToolError if it cannot be read)."""
     if path.suffix.lower() != ".pdf":
         return path.read_text(encoding="utf-8", errors="replace")
-    try:
+    try:  # pdfminer.six is optional (the tools extra), and only a PDF needs it
         from pdfminer.high_level import extract_text
     except ImportError:
         return ""  # PDFs are searched only where pdfminer.six is installed
@@ -106,6 +106,7 @@ def _lock_for(folder: Path) -> threading.Lock:
 
 def open_collection(workspace: Path, setting: str) -> Any:
     """The workspace's chromadb collection for this embedder (created on first use)."""
+    # chromadb is optional (the tools extra) and slow to import: only a search needs it
     import chromadb
     from chromadb.config import Settings
 

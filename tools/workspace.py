@@ -21,8 +21,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.base import ToolError
 from tools.embeddings import LOCAL, gateway_setting
+from tools.errors import ToolError
 
 INDEX_DIR = ".lab-index"  # retrieve's chromadb index, inside the workspace
 EMBEDDINGS_ENV = "LAB_EMBEDDINGS"  # overrides: "local" or "ollama:<model>@<url>"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.upstreams.embedded import EmbeddedUpstream
-from scenarios.replay_cmd import main as replay
+from scenarios.cli.replay import main as replay
 from scenarios.research_team import SCENARIO_FILE
 from scenarios.research_team import main as research_team
 from tests.e2e.checks import check_honest_status

@@ -19,26 +19,30 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 
+from agents.harness import RunOptions, run_scenario
+from gateway.backend import Backend, select_backend, substitutions
+from gateway.upstreams.replay import ForkUpstream, ReplayUpstream
+from scenarios.cli.commands import subcommand
+from scenarios.cli.options import add_backend, add_model, add_quiet, add_runs_dir, parse_pairs
+from scenarios.cli.output import guarded, parse_args, say_note
 from scenarios.errors import EXIT_OK, EXIT_RUN_FAILED, LabError, RunFailedError, ScenarioError
-
-if TYPE_CHECKING:
-    from agents.harness import RunOptions
-    from gateway.upstreams.replay import ForkUpstream, ReplayUpstream
-    from scenarios.loader import LoadedScenario
-    from traces.reader import Trace
-
-BACKENDS = ("auto", "ollama", "embedded")
+from scenarios.loader import LoadedScenario, load_file, load_text
+from traces.console import LiveConsole
+from traces.reader import Trace, TraceError, read_trace
+from traces.replay import turns, verify
+from traces.schema import BACKEND_SELECTED
+from traces.transcript import Transcript, model_call, render_call
 
 
-def add_replay_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add `replay show` and `replay rerun` to the subcommands of `python -m scenarios`."""
-    replay = sub.add_parser(
+    replay = subcommand(
+        sub,
         "replay",
-        help="read a run back, or re-run it from its trace",
         description="Read a run back from its trace, or re-run it with no model (replay).",
         epilog="Exit codes: 0 ok, 1 run failed, diverged or differs, 2 bad input.",
     )
@@ -69,34 +73,20 @@ def _add_rerun(commands: argparse._SubParsersAction) -> None:
         metavar="N",
         help="serve the first N model calls from the recording, then go live",
     )
-    rerun.add_argument("--backend", choices=BACKENDS, help="the live backend after --from N")
-    rerun.add_argument(
-        "--model",
-        "-m",
-        action="append",
-        default=[],
-        metavar="PROFILE=TAG",
-        help="with --from: another model tag for a profile, e.g. --model default=llama3.1:8b",
-    )
+    add_backend(rerun, default=None)
+    add_model(rerun)
     rerun.add_argument(
         "--scenario", type=Path, help="re-run this (edited) scenario file, not the recorded text"
     )
-    rerun.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where traces go")
-    rerun.add_argument(
-        "--quiet",
-        "-q",
-        action="store_true",
-        help="print only the result (and, on stderr, which backend and model serve the run)",
-    )
+    add_runs_dir(rerun)
+    add_quiet(rerun)
     rerun.set_defaults(handler=cmd_rerun)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`replay ...` on its own (what `python -m scenarios replay ...` runs); the exit code."""
-    from scenarios.cli import guarded, parse_args
-
     parser = argparse.ArgumentParser(prog="python -m scenarios")
-    add_replay_parser(parser.add_subparsers(dest="command", required=True))
+    add_parser(parser.add_subparsers(dest="command", required=True))
     args = parse_args(parser, ["replay", *(argv or [])])
     if isinstance(args, int):
         return args
@@ -108,9 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a trace as a transcript, its events as JSON, or one model call in full."""
-    from traces.reader import read_trace
-    from traces.transcript import Transcript, model_call, render_call
-
     trace = read_trace(args.trace)
     if args.call is not None:
         try:
@@ -159,8 +146,6 @@ class Rerun:
 
 def cmd_rerun(args: argparse.Namespace) -> int:
     """Re-run a trace's scenario against its recording (or fork it); verify when asked."""
-    from traces.reader import read_trace
-
     plan = plan_rerun(read_trace(args.trace), args)
     console = Console(stderr=True, quiet=args.quiet)
     result = _execute(plan, console)
@@ -175,11 +160,6 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
 def plan_rerun(trace: Trace, args: argparse.Namespace) -> Rerun:
     """The scenario, options and upstream of a re-run (TraceError when the trace lacks them)."""
-    from agents.harness import RunOptions
-    from gateway.upstreams.replay import ReplayUpstream
-    from scenarios.cli import parse_pairs
-    from traces.reader import TraceError
-
     started = trace.run_started
     if started is None:
         raise TraceError(f"{trace.path}: no run_started (a gateway recording): cannot re-run it")
@@ -207,9 +187,6 @@ def plan_rerun(trace: Trace, args: argparse.Namespace) -> Rerun:
 
 
 def _scenario(trace: Trace, started: dict[str, Any], path: Path | None) -> LoadedScenario:
-    from scenarios.loader import LoadedScenario, load_file, load_text
-    from traces.reader import TraceError
-
     if path is not None:
         return load_file(path)
     text = started.get("scenario_text")
@@ -221,8 +198,6 @@ def _scenario(trace: Trace, started: dict[str, Any], path: Path | None) -> Loade
 
 def recorded_model_map(trace: Trace) -> dict[str, str]:
     """Requested tag -> the tag that served it in the recorded run (all hosts merged)."""
-    from traces.schema import BACKEND_SELECTED
-
     merged: dict[str, str] = {}
     for event in trace.of_kind(BACKEND_SELECTED):
         for backend in event.get("backends") or []:
@@ -250,9 +225,6 @@ def _backend(
     trace: Any, replay: Any, recorded_map: dict[str, str], pairs: dict[str, str], args: Any
 ) -> tuple[Any, Any]:
     """The upstream of the re-run and the backend factory the harness calls per host."""
-    from gateway.backend import Backend, select_backend, substitutions
-    from gateway.upstreams.replay import ForkUpstream
-
     if args.fork_from is None:
         note = f"backend: replay of {trace.path.name} ({len(replay.matcher.calls)} model calls)"
 
@@ -290,10 +262,6 @@ def _replay_of(trace: Any, fork_from: int | None) -> dict[str, Any]:
 
 def _execute(plan: Rerun, console: Console) -> Any:
     """Run the scenario; a divergence becomes its one-line message after the diff."""
-    from agents.harness import run_scenario
-    from scenarios.cli import say_note
-    from traces.console import LiveConsole
-
     live = LiveConsole(console, plan.agents)
     _note_scenario_change(plan, console)
     try:
@@ -363,9 +331,6 @@ def _summary(plan: Rerun, console: Console) -> None:
 
 def verify_rerun(recorded: Trace, new_path: Path, console: Console) -> int:
     """Compare the re-run with the recording: 0 when final output and turns are the same."""
-    from traces.reader import read_trace
-    from traces.replay import turns, verify
-
     replayed = read_trace(new_path)
     problems = verify(recorded, replayed)
     if problems:
