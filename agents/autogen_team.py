@@ -32,6 +32,7 @@ from autogen_core.models import (
     SystemMessage,
     UserMessage,
 )
+from autogen_core.tools import BaseTool as AutoGenTool
 from autogen_ext.models.ollama import OllamaChatCompletionClient
 from pydantic import BaseModel
 
@@ -79,7 +80,7 @@ MODEL_INFO = ModelInfo(
 def model_client(spec: AgentModel) -> Any:
     """The agent's AutoGen model client: Ollama's `/api/chat` on its gateway URL."""
     if spec.provider == "openai":
-        from autogen_ext.models.openai import OpenAIChatCompletionClient
+        from autogen_ext.models.openai import OpenAIChatCompletionClient  # openai: only if used
 
         return OpenAIChatCompletionClient(
             model=spec.model,
@@ -434,7 +435,6 @@ def autogen_tool(
     tool: Tool, agent: str = "", context: ToolContext | None = None, on_call: OnCall | None = None
 ) -> Any:
     """An `autogen_core.tools.BaseTool` that runs `tool` through `invoke` off the event loop."""
-    from autogen_core.tools import BaseTool as AutoGenTool
 
     class Bound(AutoGenTool[BaseModel, str]):
         def __init__(self) -> None:

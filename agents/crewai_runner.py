@@ -7,6 +7,9 @@ with the scenario's supervisor agent as `manager_agent` (it delegates with CrewA
 delegation tools). round_robin and reflection have no faithful CrewAI form and are refused
 by `check` before anything runs.
 
+crewai is imported inside the functions that use it, never at module level: the registry
+sets CrewAI's telemetry and storage switches first (`agents._crewai_env`).
+
 Trace events come from CrewAI's event bus, whose handlers run on a thread pool: they are
 buffered with CrewAI's own timestamps and written in time order at each task end and at the
 end of the run. `llm_call` events are the gateway's, as for every framework.
@@ -120,7 +123,7 @@ class CrewPlan:
 
 def build_crew(plan: CrewPlan, models: dict[str, AgentModel], sink: EventSink) -> Any:
     """The `Crew` for `plan`: agents with the gateway models, tasks, process, callbacks."""
-    from crewai import Crew, Process
+    from crewai import Crew, Process  # lazy: after the telemetry switches
 
     agents = {a.name: make_agent(a, plan, models[a.name], sink) for a in plan.scenario.agents}
     sink.names = {id(agent): name for name, agent in agents.items()}
@@ -153,7 +156,7 @@ def make_agent(spec: AgentSpec, plan: CrewPlan, model: AgentModel, sink: EventSi
     Tools are bound through `tools.bind` (each call a `tool_call` event); CrewAI calls them
     with its text protocol (Action / Action Input), as the model does not get native tools.
     """
-    from crewai import Agent
+    from crewai import Agent  # lazy: after the telemetry switches
 
     role, goal, backstory = agent_texts(spec, plan.inputs)
     is_manager = spec.name == plan.manager
@@ -196,7 +199,7 @@ def make_task(
     guardrail (one retry, as LangGraph), and its agent's model sends the schema as Ollama's
     `format` when the agent has no tools (JSON-only answers would break CrewAI's tool text).
     """
-    from crewai import Task
+    from crewai import Task  # lazy: after the telemetry switches
 
     expected = render(spec.expected_output, plan.inputs) or DEFAULT_EXPECTED_OUTPUT
     context = [made[name] for name in plan.tasks.context_of(spec) if name in made]
@@ -234,7 +237,7 @@ def asynchronous(plan: CrewPlan, spec: TaskSpec) -> bool:
 def crewai_llm(model: AgentModel) -> Any:
     """The agent's CrewAI model: native `/api/chat` for ollama, CrewAI's `LLM` for openai."""
     if model.provider == "openai":
-        from crewai import LLM
+        from crewai import LLM  # lazy: after the telemetry switches
 
         return LLM(
             model=f"openai/{model.model}",
@@ -242,7 +245,7 @@ def crewai_llm(model: AgentModel) -> Any:
             api_key=model.api_key,
             **model.openai_params(),
         )
-    from agents.crewai_llm import OllamaNativeLLM
+    from agents.crewai_llm import OllamaNativeLLM  # imports crewai: only when a crew is built
 
     return OllamaNativeLLM.from_agent_model(model)
 
@@ -369,7 +372,7 @@ class EventSink:
 
     def drain(self) -> None:
         """Wait for CrewAI's event handlers, then write the buffered events in time order."""
-        from crewai.events import crewai_event_bus
+        from crewai.events import crewai_event_bus  # lazy: after the telemetry switches
 
         crewai_event_bus.flush()
         with self._lock:
@@ -401,7 +404,7 @@ class Listening:
         self._handlers: dict[type, Callable[[Any, Any], None]] = {}
 
     def __enter__(self) -> EventSink:
-        from crewai.events import crewai_event_bus
+        from crewai.events import crewai_event_bus  # lazy: after the telemetry switches
 
         self._handlers = handlers(self.sink)
         for event_type, handler in self._handlers.items():
@@ -409,7 +412,7 @@ class Listening:
         return self.sink
 
     def __exit__(self, *exc: object) -> None:
-        from crewai.events import crewai_event_bus
+        from crewai.events import crewai_event_bus  # lazy: after the telemetry switches
 
         for event_type, handler in self._handlers.items():
             crewai_event_bus.off(event_type, handler)
@@ -417,7 +420,7 @@ class Listening:
 
 def handlers(sink: EventSink) -> dict[type, Callable[[Any, Any], None]]:
     """The event-bus handlers that feed `sink`."""
-    from crewai.events.types.agent_events import (
+    from crewai.events.types.agent_events import (  # lazy: after the telemetry switches
         AgentExecutionCompletedEvent,
         AgentExecutionStartedEvent,
     )
@@ -438,7 +441,7 @@ def crewai_tool(
     tool: Tool, agent: str = "", context: ToolContext | None = None, on_call: OnCall | None = None
 ) -> Any:
     """A `crewai.tools.BaseTool` that runs `tool` through `invoke` (`tools.bind.invoke`)."""
-    from crewai.tools import BaseTool as CrewAITool
+    from crewai.tools import BaseTool as CrewAITool  # lazy: after the telemetry switches
 
     class Bound(CrewAITool):
         name: str = tool.name

@@ -18,6 +18,9 @@ from typing import Any
 
 from agents.base import AgentModel, RunResult
 from agents.registry import get_runner
+from gateway.backend import select_backend, substitutions
+from gateway.hosts import ollama_host
+from gateway.server import Gateway
 from scenarios.errors import LabError, RunFailedError, ScenarioError
 from scenarios.loader import LoadedScenario
 from scenarios.spec import ModelProfile, Scenario
@@ -251,9 +254,6 @@ def _start_models(
     Also returns the base URL of the first gateway whose backend serves `/api/embed`
     (None when none does), which `retrieve` embeds through.
     """
-    from gateway.backend import select_backend, substitutions
-    from gateway.server import Gateway
-
     models: dict[str, AgentModel] = {}
     backends: list[dict[str, Any]] = []
     embed_url: str | None = None
@@ -284,8 +284,6 @@ def _start_models(
 
 
 def _profiles_by_host(scenario: Scenario) -> dict[str, dict[str, ModelProfile]]:
-    from gateway.hosts import ollama_host
-
     groups: dict[str, dict[str, ModelProfile]] = {}
     for name, profile in scenario.models.items():
         base = profile.base_url

@@ -24,6 +24,7 @@ class LangGraphRunner:
         recorder: TraceRecorder,
     ) -> str:
         """Compile the scenario with each agent's model, stream it, return the final output."""
+        # lazy, so that merely choosing a runner does not import LangGraph
         from graphs import compile_scenario
         from graphs.run import stream_run
 

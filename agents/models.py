@@ -33,7 +33,7 @@ def chat_model(spec: AgentModel) -> BaseChatModel:
 
 
 def _ollama_model(spec: AgentModel) -> BaseChatModel:
-    from langchain_ollama import ChatOllama
+    from langchain_ollama import ChatOllama  # lazy: only the profiles that use it pay
 
     kwargs: dict[str, Any] = {k: spec.options[k] for k in _OLLAMA_OPTIONS if k in spec.options}
     if spec.keep_alive is not None:
@@ -46,7 +46,7 @@ def _ollama_model(spec: AgentModel) -> BaseChatModel:
 
 
 def _openai_model(spec: AgentModel) -> BaseChatModel:
-    from langchain_openai import ChatOpenAI
+    from langchain_openai import ChatOpenAI  # lazy: only openai profiles pay for it
 
     return ChatOpenAI(
         model=spec.model, base_url=spec.base_url, api_key=spec.api_key, **spec.openai_params()

@@ -15,7 +15,7 @@ FRAMEWORKS: tuple[str, ...] = ("langgraph", "crewai", "autogen")
 def get_runner(framework: str) -> Runner:
     """The runner for `framework`; a ScenarioError naming the known ones otherwise."""
     if framework == "langgraph":
-        from agents.langgraph_runner import LangGraphRunner
+        from agents.langgraph_runner import LangGraphRunner  # lazy: only its run pays LangChain
 
         return LangGraphRunner()
     if framework == "crewai":
@@ -28,11 +28,11 @@ def get_runner(framework: str) -> Runner:
 
 
 def _crewai() -> Runner:
-    from agents import _crewai_env
+    from agents import _crewai_env  # the switches must be set before crewai is imported
 
     _crewai_env.switch_off_telemetry()
     try:
-        from agents.crewai_runner import CrewAIRunner
+        from agents.crewai_runner import CrewAIRunner  # lazy: crewai is an optional extra
     except ImportError as exc:
         raise ScenarioError(_install_hint("crewai", exc)) from None
     return CrewAIRunner()
@@ -40,7 +40,7 @@ def _crewai() -> Runner:
 
 def _autogen() -> Runner:
     try:
-        from agents.autogen_runner import AutoGenRunner
+        from agents.autogen_runner import AutoGenRunner  # lazy: autogen is an optional extra
     except ImportError as exc:
         raise ScenarioError(_install_hint("autogen-agentchat autogen-ext[ollama]", exc)) from None
     return AutoGenRunner()

@@ -13,12 +13,13 @@ from typing import Any
 
 import httpx
 
-from gateway.catalog import DEFAULT_TAG, canonical_tag, catalog, engine_installed
+from gateway.catalog import DEFAULT_TAG, catalog, engine_installed
 from gateway.hosts import CONTAINER_HINT, in_container
 from gateway.upstreams.base import Upstream
 from gateway.upstreams.embedded import EmbeddedUpstream
 from gateway.upstreams.ollama import OllamaUpstream, describe_error
 from scenarios.errors import ModelServerError
+from scenarios.spec import canonical_tag
 
 PROBE_TIMEOUT_S = 2.0
 CHOICES = ("auto", "ollama", "embedded")

@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from scenarios.spec import canonical_tag
+
 DEFAULT_TAG = "smollm2:135m"
 DEFAULT_NUM_CTX = 4096
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -25,11 +27,6 @@ def llama() -> Any:
     import llama_cpp  # heavy optional package (the `embedded` extra): imported lazily
 
     return llama_cpp
-
-
-def canonical_tag(tag: str) -> str:
-    """A tag with its `:latest` default, as Ollama matches names."""
-    return tag if ":" in tag else f"{tag}:latest"
 
 
 def engine_installed() -> bool:

@@ -29,14 +29,13 @@ from gateway.backend import (
 from gateway.catalog import (
     DEFAULT_NUM_CTX,
     DEFAULT_TAG,
-    canonical_tag,
     catalog,
     engine_installed,
     model_info,
 )
 from gateway.hosts import CONTAINER_HINT, in_container, ollama_host
 from scenarios.errors import EXIT_MODEL_SERVER, EXIT_OK, ModelServerError
-from scenarios.spec import ModelProfile, Scenario
+from scenarios.spec import ModelProfile, Scenario, canonical_tag
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,11 @@ TOPOLOGIES: tuple[str, ...] = ("sequential", "supervisor", "round_robin", "paral
 Loc = tuple[str | int, ...]
 
 
+def canonical_tag(tag: str) -> str:
+    """A model tag with its `:latest` default, as Ollama matches names."""
+    return tag if ":" in tag else f"{tag}:latest"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a scenario: where (a path into the YAML) and what to do."""

@@ -49,6 +49,7 @@ def import_model(path: str) -> type[BaseModel]:
 
 def json_schema_problem(schema: dict[str, Any]) -> str | None:
     """Why a JSON schema cannot be a task's output schema, or None."""
+    # jsonschema is imported on first use: only a scenario with a JSON output_schema needs it
     from jsonschema import SchemaError
     from jsonschema.validators import validator_for
 
@@ -96,7 +97,7 @@ def _pydantic_errors(exc: ValidationError) -> str:
 
 
 def _json_schema_check(schema: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:
-    from jsonschema.validators import validator_for
+    from jsonschema.validators import validator_for  # on first use, as above
 
     validator = validator_for(schema)(schema)
 

@@ -12,7 +12,6 @@ from scenarios.errors import ScenarioError
 from scenarios.spec import AgentSpec, Scenario
 
 FRAMEWORKS: tuple[str, ...] = ("langgraph", "crewai", "autogen")
-TOPOLOGIES: tuple[str, ...] = ("sequential", "parallel", "supervisor", "round_robin", "reflection")
 
 # (framework, topology) -> why the framework cannot express it; every other pair runs.
 UNSUPPORTED: dict[tuple[str, str], str] = {

@@ -14,6 +14,7 @@ import prompts
 import tools
 from scenarios.spec import AgentSpec, Problem, Scenario, TaskSpec, placeholders
 from team.order import find_cycles, known_context
+from team.schemas import resolve_schema
 
 TEMPLATE_FIELDS = ("role", "goal", "backstory")
 
@@ -142,8 +143,6 @@ def _output_schema_problems(scenario: Scenario, i: int, task: TaskSpec) -> list[
     unsupported = _schema_unsupported(scenario, task)
     if unsupported:
         return [Problem(loc, unsupported)]
-    from team.schemas import resolve_schema
-
     try:
         resolve_schema(task.output_schema)
     except ValueError as exc:

@@ -1,4 +1,4 @@
-"""The import graph of the lab's packages: no cycles, a kernel that imports no higher layer.
+"""The import graph of the lab's packages: no cycles, and the layers of docs/architecture.md.
 
 Each module is read with `ast`, never imported. An edge is an import that runs when the
 module is imported: at module level, in a class body, under `try` or a plain `if`. Imports
@@ -16,16 +16,41 @@ import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("scenarios", "graphs", "agents", "tools", "prompts", "traces", "gateway")
+PACKAGES = ("scenarios", "team", "graphs", "agents", "tools", "prompts", "traces", "gateway")
 KERNEL = ("scenarios.spec", "scenarios.errors", "scenarios.loader", "scenarios.textfile")
-ABOVE_KERNEL = ("agents", "graphs", "gateway", "traces", "tools")
-COMMENTED_LAZY = ("scenarios", "tools")  # packages whose lazy imports each say why
+ABOVE_KERNEL = ("agents", "graphs", "gateway", "traces", "tools", "team")
+COMMENTED_LAZY = PACKAGES  # packages whose lazy imports each say why
 
-# Cycles tolerated for now, each named by the modules it runs through (sorted). Only the
-# packages being redesigned elsewhere (graphs, agents, gateway) may have entries here; an
-# entry goes once its cycle is gone. Today there is none.
-KNOWN_CYCLES: frozenset[tuple[str, ...]] = frozenset()
-REDESIGNED_ELSEWHERE = ("graphs", "agents", "gateway")
+# The layers of docs/architecture.md, lowest first: a module imports (when it is imported)
+# only modules of its own layer or below. A name stands for the module and its submodules.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("kernel", ("scenarios", *KERNEL, "prompts")),
+    ("traces", ("traces",)),
+    ("gateway", ("gateway",)),
+    ("tools", ("tools",)),
+    ("team", ("team",)),
+    ("frameworks", ("graphs", "agents")),
+    (
+        "commands",
+        (
+            "scenarios.cli",
+            "scenarios.__main__",
+            "scenarios.research_team",
+            "scenarios.support_qa",
+            "scenarios.event_planning",
+        ),
+    ),
+)
+FRAMEWORK_PACKAGES = (
+    "langgraph",
+    "langchain_core",
+    "langchain_ollama",
+    "langchain_openai",
+    "crewai",
+    "autogen_agentchat",
+    "autogen_core",
+    "autogen_ext",
+)
 
 Graph = Mapping[str, set[str]]
 
@@ -135,17 +160,61 @@ def _describe(found: Mapping[tuple[str, ...], list[str]]) -> str:
 def test_the_packages_have_no_import_cycle() -> None:
     """No module imports, through others, a module that imports it back (named if one does)."""
     found = cycles(import_graph())
-    new = {key: path for key, path in found.items() if key not in KNOWN_CYCLES}
-    assert not new, f"import cycles:\n{_describe(new)}"
-    gone = KNOWN_CYCLES - set(found)
-    assert not gone, f"no longer cycles, take them off KNOWN_CYCLES: {sorted(gone)}"
+    assert not found, f"import cycles:\n{_describe(found)}"
 
 
-def test_only_the_packages_redesigned_elsewhere_have_known_cycles() -> None:
-    """The allow-list never covers a cycle through scenarios, tools, traces or prompts."""
-    for cycle in KNOWN_CYCLES:
-        outside = [m for m in cycle if m.split(".")[0] not in REDESIGNED_ELSEWHERE]
-        assert not outside, f"{cycle}: {outside} may not be in an allowed cycle"
+def layer_of(module: str) -> int:
+    """The index in LAYERS of the most specific layer naming `module` or a package above it."""
+    best, depth = -1, -1
+    for index, (_name, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > depth:
+                best, depth = index, len(prefix)
+    assert best >= 0, f"{module} is in no layer of LAYERS"
+    return best
+
+
+def test_every_module_imports_only_its_layer_or_below() -> None:
+    """Kernel < traces < gateway < tools < team < frameworks < commands, as architecture.md says."""
+    upward = []
+    for module, targets in import_graph().items():
+        for target in sorted(targets):
+            if layer_of(target) > layer_of(module):
+                upward.append(
+                    f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} "
+                    f"({LAYERS[layer_of(target)][0]})"
+                )
+    assert not upward, "imports that go up a layer:\n" + "\n".join(upward)
+
+
+def test_the_team_core_imports_no_framework_not_even_lazily() -> None:
+    """team/ names no LangGraph, LangChain, CrewAI or AutoGen module anywhere in its code."""
+    found = []
+    for module, path in module_files().items():
+        if module.split(".")[0] != "team":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                )
+                found += [f"{module}: {n}" for n in names if n.split(".")[0] in FRAMEWORK_PACKAGES]
+    assert not found, found
+
+
+def test_the_crewai_and_autogen_runners_never_import_graphs() -> None:
+    """Only the LangGraph runner reaches graphs/: the others translate the core directly."""
+    graph = import_graph()
+    for module in (
+        "agents.crewai_runner",
+        "agents.autogen_runner",
+        "agents.autogen_team",
+        "agents.autogen_trace",
+    ):
+        reached = nx.descendants(nx.DiGraph([(a, b) for a, t in graph.items() for b in t]), module)
+        assert not [m for m in reached if m.split(".")[0] == "graphs"], module
 
 
 def test_the_kernel_imports_no_higher_package() -> None:
@@ -171,7 +240,7 @@ def says_why(lines: Sequence[str], lineno: int) -> bool:
 
 
 def test_every_lazy_import_says_why() -> None:
-    """In scenarios/ and tools/, an import inside a function has a comment saying why."""
+    """Anywhere in the lab, an import inside a function has a comment saying why."""
     silent = []
     for module, path in module_files().items():
         if module.split(".")[0] not in COMMENTED_LAZY:

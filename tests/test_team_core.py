@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from scenarios.loader import load_text
+from scenarios.spec import TOPOLOGIES
 from team import rules
 from team.events import END, route
 from team.plan import TaskPlan
-from team.support import FRAMEWORKS, TOPOLOGIES, refusal, supported
+from team.support import FRAMEWORKS, refusal, supported
 from tests._adapters import REFLECTION, ROUND_ROBIN, SEQUENTIAL, SUPERVISOR
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from gateway.catalog import canonical_tag
+from scenarios.spec import canonical_tag
 from traces import health
 from traces.reader import Trace, event_time, read_traces
 from traces.schema import (

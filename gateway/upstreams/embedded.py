@@ -24,7 +24,7 @@ from typing import Any
 
 from gateway import minilm, openai_compat
 from gateway.answer import Failed, peek
-from gateway.catalog import canonical_tag, catalog, default_num_ctx
+from gateway.catalog import catalog, default_num_ctx
 from gateway.durations import keep_alive_seconds
 from gateway.engine import get_engine
 from gateway.job import ChatJob
@@ -40,6 +40,7 @@ from gateway.upstreams.base import (
 from gateway.upstreams.bridge import generation_events
 from gateway.upstreams.encoders import answer_reply, native_field, native_piece
 from gateway.wire import NDJSON, is_streamed, ndjson_line, route, utc_iso
+from scenarios.spec import canonical_tag
 
 MINILM_QUEUE = "all-minilm#sentence-transformers"  # the engine worker that runs all-MiniLM
 

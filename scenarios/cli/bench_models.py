@@ -21,7 +21,6 @@ from ruamel.yaml import YAML, YAMLError
 
 from agents.harness import finishing, open_trace, package_versions
 from gateway.backend import Backend, select_backend
-from gateway.catalog import canonical_tag
 from gateway.hosts import ollama_host
 from gateway.server import Gateway
 from scenarios import SHIPPED_DIR
@@ -29,6 +28,7 @@ from scenarios.cli.commands import subcommand
 from scenarios.cli.compare import print_fitted, stdout_console
 from scenarios.cli.options import add_backend, add_quiet, add_runs_dir, add_wide
 from scenarios.errors import EXIT_OK, LabError, ModelServerError, RunFailedError, ScenarioError
+from scenarios.spec import canonical_tag
 from traces import recorder as registry
 from traces.compare import model_speeds, speed_table
 from traces.reader import read_traces
