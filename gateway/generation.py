@@ -89,18 +89,13 @@ class Generation:
     ) -> tuple[str, str]:
         """Generate after `tokens`; return (text, done_reason); stream text to the sink."""
         llm = self.model.llm
-        llm.set_seed(
-            self.sampling.seed if self.sampling.seed is not None else llama().LLAMA_DEFAULT_SEED
-        )
-        kwargs = self.sampling.generate_kwargs()
-        if greedy:
-            kwargs["temp"] = 0.0
+        seed = self.sampling.seed
+        llm.set_seed(seed if seed is not None else llama().LLAMA_DEFAULT_SEED)
+        kwargs = {**self.sampling.generate_kwargs(), **({"temp": 0.0} if greedy else {})}
         first_phase = self.prompt_eval_count == 0
         if first_phase:
             self.prompt_eval_count = len(tokens)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stops = self.sampling.stop if stream else ()
-        text, shown, reason, count = "", 0, "stop", 0
+        phase = _Phase(self, len(tokens), limit, stream)
         start = time.perf_counter_ns()
         self.model.cache.prepare(tokens)
         last = time.perf_counter_ns()
@@ -110,36 +105,16 @@ class Generation:
         try:
             for token in generator:
                 now = time.perf_counter_ns()
-                if count == 0 and first_phase:
+                if phase.count == 0 and first_phase:
                     self.prompt_eval_ns += now - start
                 else:
                     self.eval_ns += now - last
                 last = now
-                if self.cancel.is_set():
-                    reason = CANCELLED
-                    break
-                if self.model.is_eog(token):
-                    break
-                count += 1
-                self.eval_count += 1
-                text += decoder.decode(llm.detokenize([token]))
-                cut = _stop_index(text, stops)
-                if cut is not None:
-                    text = text[:cut]
-                    break
-                if stream:
-                    shown = self._show(text, shown, stops)
-                if 0 <= limit <= count:
-                    reason = "length"
-                    break
-                if len(tokens) + count >= self.model.num_ctx - 1:
-                    reason = "length"
+                if phase.ends_with(token):
                     break
         finally:
             generator.close()
-        if stream and shown < len(text):
-            self.sink(Token(text[shown:]))
-        return text, reason
+        return phase.finish()
 
     def _show(self, text: str, shown: int, stops: tuple[str, ...]) -> int:
         end = len(text) - _held_back(text, stops)
@@ -158,6 +133,47 @@ class Generation:
             "eval_count": self.eval_count,
             "eval_duration": self.eval_ns,
         }
+
+
+class _Phase:
+    """One `Generation.run`: the text so far, what was shown, and why it stopped."""
+
+    def __init__(self, gen: Generation, prompt_tokens: int, limit: int, stream: bool) -> None:
+        self.gen, self.prompt_tokens, self.limit, self.stream = gen, prompt_tokens, limit, stream
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.stops = gen.sampling.stop if stream else ()
+        self.text, self.shown, self.reason, self.count = "", 0, "stop", 0
+
+    def ends_with(self, token: int) -> bool:
+        """Take one sampled token; whether generation stops here (`reason` says why)."""
+        gen = self.gen
+        if gen.cancel.is_set():
+            self.reason = CANCELLED
+            return True
+        if gen.model.is_eog(token):
+            return True
+        self.count += 1
+        gen.eval_count += 1
+        self.text += self.decoder.decode(gen.model.llm.detokenize([token]))
+        cut = _stop_index(self.text, self.stops)
+        if cut is not None:
+            self.text = self.text[:cut]
+            return True
+        if self.stream:
+            self.shown = gen._show(self.text, self.shown, self.stops)
+        if (
+            0 <= self.limit <= self.count
+            or self.prompt_tokens + self.count >= gen.model.num_ctx - 1
+        ):
+            self.reason = "length"
+            return True
+        return False
+
+    def finish(self) -> tuple[str, str]:
+        """Send what was held back; the text and the done_reason."""
+        if self.stream and self.shown < len(self.text):
+            self.gen.sink(Token(self.text[self.shown :]))
+        return self.text, self.reason
 
 
 def _stop_index(text: str, stops: tuple[str, ...]) -> int | None:
