@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scenarios.checkspec import CheckSpec
+
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 Topology = Literal["sequential", "supervisor", "round_robin", "parallel", "reflection"]
 TOPOLOGIES: tuple[str, ...] = ("sequential", "supervisor", "round_robin", "parallel", "reflection")
@@ -127,6 +129,7 @@ class TaskSpec(_Spec):
         "import path of a pydantic model (module:ClassName). The answer is asked for as "
         "structured output and validated.",
     )
+    checks: list[CheckSpec] = Field([], description="Checks of this task's output, every run.")
 
 
 class TeamSpec(_Spec):
@@ -157,6 +160,7 @@ class Scenario(_Spec):
     agents: list[AgentSpec] = Field(min_length=1)
     tasks: list[TaskSpec] = []
     team: TeamSpec = TeamSpec()
+    checks: list[CheckSpec] = Field([], description="Checks of the run, after every run.")
 
     @field_validator("agents")
     @classmethod

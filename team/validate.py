@@ -8,13 +8,13 @@ the earlier ones passed, so one mistake gives one message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import prompts
 import tools
-from scenarios.spec import AgentSpec, Problem, Scenario, TaskSpec, placeholders
+from scenarios.spec import AgentSpec, Problem, Scenario, TaskSpec
+from team.check_validation import check_problems
 from team.order import find_cycles, known_context
 from team.schemas import resolve_schema
+from team.validate_text import known, text_problems
 
 TEMPLATE_FIELDS = ("role", "goal", "backstory")
 
@@ -22,14 +22,10 @@ TEMPLATE_FIELDS = ("role", "goal", "backstory")
 def validate(scenario: Scenario) -> list[Problem]:
     """Every semantic problem of `scenario`, in file order; empty when it can be compiled."""
     problems = _agent_problems(scenario) + _task_problems(scenario)
-    problems += _team_problems(scenario)
+    problems += _team_problems(scenario) + check_problems(scenario)
     if not problems:
         problems += _reach_problems(scenario)
     return problems
-
-
-def _known(names: Iterable[str]) -> str:
-    return ", ".join(names) or "none"
 
 
 # --- agents ---------------------------------------------------------------------------
@@ -47,7 +43,7 @@ def _agent_problems(scenario: Scenario) -> list[Problem]:
 def _model_problems(scenario: Scenario, i: int, agent: AgentSpec) -> list[Problem]:
     if agent.model in scenario.models:
         return []
-    message = f"unknown model profile {agent.model!r} (known: {_known(scenario.models)})"
+    message = f"unknown model profile {agent.model!r} (known: {known(scenario.models)})"
     return [Problem(("agents", i, "model"), message)]
 
 
@@ -72,37 +68,11 @@ def _template_problems(scenario: Scenario, loc: tuple, name: str) -> list[Proble
 
 
 def _tool_problems(i: int, agent: AgentSpec) -> list[Problem]:
-    known = tools.names()
+    registered = tools.names()
     return [
-        Problem(("agents", i, "tools", j), f"unknown tool {tool!r} (known: {_known(known)})")
+        Problem(("agents", i, "tools", j), f"unknown tool {tool!r} (known: {known(registered)})")
         for j, tool in enumerate(agent.tools)
-        if tool not in known
-    ]
-
-
-def text_problems(
-    scenario: Scenario,
-    loc: tuple,
-    text: str,
-    allowed: tuple[str, ...] = (),
-    what: str = "uses",
-) -> list[Problem]:
-    """Problems with the `{placeholder}`s of one prompt text: each must be a declared input."""
-    try:
-        fields = placeholders(text)
-    except ValueError as exc:
-        message = f"bad braces in text ({exc}); write {{{{ and }}}} for literal braces"
-        return [Problem(loc, message)]
-    declared = list(scenario.inputs)
-    unknown = [f for f in dict.fromkeys(fields) if f not in declared and f not in allowed]
-    return [
-        Problem(
-            loc,
-            f"{what} {{{field}}}, which is not a declared input "
-            f"(declared inputs: {_known(declared)}); declare it under inputs: "
-            f"or write {{{{{field}}}}} for literal braces",
-        )
-        for field in unknown
+        if tool not in registered
     ]
 
 
@@ -114,7 +84,7 @@ def _task_problems(scenario: Scenario) -> list[Problem]:
     agents = [a.name for a in scenario.agents]
     for i, task in enumerate(scenario.tasks):
         if task.agent not in agents:
-            message = f"unknown agent {task.agent!r} (known: {_known(agents)})"
+            message = f"unknown agent {task.agent!r} (known: {known(agents)})"
             problems.append(Problem(("tasks", i, "agent"), message))
         problems += _context_problems(scenario, i, task)
         problems += _output_schema_problems(scenario, i, task)
@@ -132,7 +102,7 @@ def _context_problems(scenario: Scenario, i: int, task: TaskSpec) -> list[Proble
             message = f"task {dep!r} depends on itself; remove {dep!r} from its context"
             problems.append(Problem(loc, message))
         elif dep not in names:
-            problems.append(Problem(loc, f"unknown task {dep!r} (known: {_known(names)})"))
+            problems.append(Problem(loc, f"unknown task {dep!r} (known: {known(names)})"))
     return problems
 
 
@@ -186,7 +156,7 @@ def _cycle_problems(scenario: Scenario) -> list[Problem]:
 def _team_problems(scenario: Scenario) -> list[Problem]:
     team = scenario.team
     if team.final_task is not None and team.final_task not in _task_names(scenario):
-        message = f"unknown task {team.final_task!r} (known: {_known(_task_names(scenario))})"
+        message = f"unknown task {team.final_task!r} (known: {known(_task_names(scenario))})"
         return [Problem(("team", "final_task"), message)]
     if not scenario.tasks:
         return [Problem(("team", "topology"), _NO_TASKS[team.topology])]
@@ -214,9 +184,9 @@ def _agent_ref(scenario: Scenario, loc: tuple, name: str | None, need: str) -> l
     """A team field that must name an agent: missing, or unknown."""
     agents = _agent_names(scenario)
     if name is None:
-        return [Problem(loc, f"{need} (agents: {_known(agents)})")]
+        return [Problem(loc, f"{need} (agents: {known(agents)})")]
     if name not in agents:
-        return [Problem(loc, f"unknown agent {name!r} (known: {_known(agents)})")]
+        return [Problem(loc, f"unknown agent {name!r} (known: {known(agents)})")]
     return []
 
 
@@ -237,7 +207,7 @@ def _supervisor_checks(scenario: Scenario) -> list[Problem]:
 def _round_robin_checks(scenario: Scenario) -> list[Problem]:
     agents = _agent_names(scenario)
     problems = [
-        Problem(("team", "order", j), f"unknown agent {name!r} (known: {_known(agents)})")
+        Problem(("team", "order", j), f"unknown agent {name!r} (known: {known(agents)})")
         for j, name in enumerate(scenario.team.order or [])
         if name not in agents
     ]
@@ -320,7 +290,7 @@ def _no_fan_in(scenario: Scenario) -> list[Problem]:
     fed = [t.name for t in scenario.tasks if t.context]
     message = (
         "a parallel team needs one fan-in task: set team.final_task, or let exactly one "
-        f"task list the others in its context (tasks with context: {_known(fed)})"
+        f"task list the others in its context (tasks with context: {known(fed)})"
     )
     return [Problem(("team", "final_task"), message)]
 

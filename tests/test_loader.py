@@ -39,7 +39,7 @@ CASES = [
     pytest.param(
         _broken("name: demo\n", "name: demo\nnmae: typo\n"),
         "t.yaml:2: nmae: unknown field 'nmae' "
-        "(allowed: name, description, inputs, models, agents, tasks, team)",
+        "(allowed: name, description, inputs, models, agents, tasks, team, checks)",
         id="unknown-top-level-field",
     ),
     pytest.param(

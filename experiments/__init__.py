@@ -1,0 +1,1 @@
+"""Experiments: frameworks × models × inputs × repeats, scored by checks, summarised honestly."""
