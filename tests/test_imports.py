@@ -16,9 +16,19 @@ import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("scenarios", "team", "graphs", "agents", "tools", "prompts", "traces", "gateway")
+PACKAGES = (
+    "scenarios",
+    "team",
+    "graphs",
+    "agents",
+    "experiments",
+    "tools",
+    "prompts",
+    "traces",
+    "gateway",
+)
 KERNEL = ("scenarios.spec", "scenarios.errors", "scenarios.loader", "scenarios.textfile")
-ABOVE_KERNEL = ("agents", "graphs", "gateway", "traces", "tools", "team")
+ABOVE_KERNEL = ("agents", "graphs", "gateway", "traces", "tools", "team", "experiments")
 COMMENTED_LAZY = PACKAGES  # packages whose lazy imports each say why
 
 # The layers of docs/architecture.md, lowest first: a module imports (when it is imported)
@@ -30,6 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tools", ("tools",)),
     ("team", ("team",)),
     ("frameworks", ("graphs", "agents")),
+    ("experiments", ("experiments",)),
     (
         "commands",
         (
