@@ -11,7 +11,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -21,6 +21,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from scenarios.errors import ScenarioError
 from scenarios.spec import Loc, Problem, Scenario, format_loc
 from scenarios.textfile import read_text
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -46,22 +48,34 @@ def load_file(path: str | Path) -> LoadedScenario:
 
 def load_text(text: str, source: str = "<scenario>") -> Scenario:
     """Parse and validate scenario YAML text; `source` names it in error messages."""
-    data = _parse_yaml(text, source)
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(_format_problems(source, data, _pydantic_problems(exc))) from None
+    data, scenario = parse_model(
+        text, source, Scenario, "a scenario is a YAML mapping (name, models, agents...)"
+    )
     # the team's checks (references, cycles, reach); imported here, not at the top, so
     # that importing the kernel imports no higher package (team, and through it tools)
     from team.validate import validate
 
     problems = validate(scenario)
     if problems:
-        raise ScenarioError(_format_problems(source, data, problems))
+        raise ScenarioError(format_problems(source, data, problems))
     return scenario
 
 
-def _parse_yaml(text: str, source: str) -> CommentedMap:
+def parse_model(text: str, source: str, model: type[M], shape: str) -> tuple[CommentedMap, M]:
+    """YAML text as `model`, and the parsed YAML (for the lines of later problems).
+
+    A ScenarioError lists every problem as `source:line: field: message`; `shape` is what
+    to say when the text is not a mapping at all.
+    """
+    data = _parse_yaml(text, source, shape)
+    try:
+        return data, model.model_validate(data)
+    except ValidationError as exc:
+        problems = _pydantic_problems(exc, model)
+        raise ScenarioError(format_problems(source, data, problems)) from None
+
+
+def _parse_yaml(text: str, source: str, shape: str) -> CommentedMap:
     try:
         data = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -71,15 +85,15 @@ def _parse_yaml(text: str, source: str) -> CommentedMap:
         line = text.count("\n", 0, getattr(exc, "position", 0) or 0) + 1
         raise ScenarioError(f"{source}:{line}: YAML: {_first_line(str(exc))}") from None
     if not isinstance(data, CommentedMap):
-        raise ScenarioError(f"{source}:1: a scenario is a YAML mapping (name, models, agents...)")
+        raise ScenarioError(f"{source}:1: {shape}")
     return data
 
 
-def _pydantic_problems(exc: ValidationError) -> list[Problem]:
+def _pydantic_problems(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if not _is_pydantic_tag(part))
-        problems.append(Problem(loc, _pydantic_message(error, loc)))
+        problems.append(Problem(loc, _pydantic_message(error, loc, root)))
     return problems
 
 
@@ -88,10 +102,10 @@ def _is_pydantic_tag(part: str | int) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool"})
 
 
-def _pydantic_message(error: Any, loc: Loc) -> str:
+def _pydantic_message(error: Any, loc: Loc, root: type[BaseModel]) -> str:
     kind, msg = error["type"], error["msg"]
     if kind == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
+        allowed = _allowed_fields(root, loc[:-1])
         return f"unknown field {loc[-1]!r} (allowed: {', '.join(allowed)})"
     if kind == "missing":
         return "required field is missing"
@@ -100,8 +114,8 @@ def _pydantic_message(error: Any, loc: Loc) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _allowed_fields(loc: Loc) -> list[str]:
-    model: Any = Scenario
+def _allowed_fields(root: type[BaseModel], loc: Loc) -> list[str]:
+    model: Any = root
     for part in loc:
         model = _step_into(model, part)
     if isinstance(model, type) and issubclass(model, BaseModel):
@@ -124,7 +138,8 @@ def _step_into(annotation: Any, part: str | int) -> Any:
     return None
 
 
-def _format_problems(source: str, data: CommentedMap, problems: list[Problem]) -> str:
+def format_problems(source: str, data: CommentedMap, problems: list[Problem]) -> str:
+    """Problems as `source:line: field: message` lines, the lines taken from the YAML."""
     return "\n".join(
         f"{source}:{line_of(data, p.loc)}: {format_loc(p.loc)}: {p.message}" for p in problems
     )
