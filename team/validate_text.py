@@ -12,7 +12,6 @@ def known(names: Iterable[str]) -> str:
     return ", ".join(names) or "none"
 
 
-
 def text_problems(
     scenario: Scenario,
     loc: tuple,
