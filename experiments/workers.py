@@ -21,6 +21,9 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from experiments.plan import load_experiment
+from gateway.pool import GatewayPool
+
 Result = dict[str, Any]
 POLL_S = 0.2  # how often the parent looks at its workers
 GRACE_S = 5.0  # added to a cell's timeout before its worker is killed
@@ -48,9 +51,6 @@ def worker_main(setup: WorkerSetup, inbox: Any, outbox: Any) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["LAB_LLAMA_THREADS"] = str(setup.threads)
-    from experiments.plan import load_experiment  # in the worker, after its environment is set
-    from gateway.pool import GatewayPool
-
     experiment = load_experiment(setup.experiment)
     cells = {cell.id: cell for cell in experiment.cells()}
     module, _, name = setup.execute.partition(":")
