@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (
     "scenarios",
     "team",
+    "checks",
     "graphs",
     "agents",
     "experiments",
@@ -28,7 +29,7 @@ PACKAGES = (
     "gateway",
 )
 KERNEL = ("scenarios.spec", "scenarios.errors", "scenarios.loader", "scenarios.textfile")
-ABOVE_KERNEL = ("agents", "graphs", "gateway", "traces", "tools", "team", "experiments")
+ABOVE_KERNEL = ("agents", "graphs", "gateway", "traces", "tools", "team", "checks", "experiments")
 COMMENTED_LAZY = PACKAGES  # packages whose lazy imports each say why
 
 # The layers of docs/architecture.md, lowest first: a module imports (when it is imported)
@@ -39,6 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("gateway", ("gateway",)),
     ("tools", ("tools",)),
     ("team", ("team",)),
+    ("checks", ("checks",)),
     ("frameworks", ("graphs", "agents")),
     ("experiments", ("experiments",)),
     (
