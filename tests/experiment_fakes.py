@@ -25,3 +25,9 @@ def hang_on_second_input(experiment: Any, cell: Any, out_dir: Path, pool: Any) -
 def fail(experiment: Any, cell: Any, out_dir: Path, pool: Any) -> dict[str, Any]:
     """Raise, as a run that crashes would."""
     raise RuntimeError(f"cell {cell.id} broke")
+
+
+def slow(experiment: Any, cell: Any, out_dir: Path, pool: Any) -> dict[str, Any]:
+    """Record the cell after half a second (time for a kill to land mid-experiment)."""
+    time.sleep(0.5)
+    return record(experiment, cell, out_dir, pool)
